@@ -1,0 +1,136 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    PARTNER_MANAGER = "partner_manager", "Partner manager"
+    CUSTOMER_MANAGER = "customer_manager", "Customer manager"
+    LEARNER = "learner", "Learner"
+    OPERATOR = "operator", "Operator"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=normalise_email(email), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.update(is_staff=True, is_superuser=True, role=Role.OPERATOR)
+        return self.create_user(email, password, **fields)
+
+    def get_by_natural_key(self, email):
+        return self.get(email=normalise_email(email))
+
+
+def normalise_email(email: str) -> str:
+    """Emails are compared trimmed and case-insensitively everywhere in the product."""
+    return (email or "").strip().lower()
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Everyone who signs in. The role says which home they land on and which company
+    they belong to: a partner manager has a partner, customer managers and learners
+    have a customer. Users are deactivated, never deleted (tenant rows refer to them)."""
+
+    email = models.EmailField(unique=True, max_length=254)
+    full_name = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    partner = models.ForeignKey(
+        "partners.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="managers"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="user_role_matches_company",
+                condition=(
+                    Q(role=Role.PARTNER_MANAGER, customer__isnull=True)
+                    | Q(role__in=[Role.CUSTOMER_MANAGER, Role.LEARNER], customer__isnull=False, partner__isnull=True)
+                    | Q(role=Role.OPERATOR, partner__isnull=True, customer__isnull=True)
+                ),
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "role"])]
+
+    def __str__(self):
+        return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = normalise_email(self.email)
+        super().save(*args, **kwargs)
+
+    def get_full_name(self):
+        return self.full_name or self.email
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def is_partner_manager(self) -> bool:
+        return self.role == Role.PARTNER_MANAGER and self.partner_id is not None
+
+    @property
+    def is_customer_manager(self) -> bool:
+        return self.role == Role.CUSTOMER_MANAGER
+
+    @property
+    def is_learner(self) -> bool:
+        return self.role == Role.LEARNER
+
+
+class AuditEvent(models.Model):
+    """Who did what, when, in which customer: written by the service functions only."""
+
+    class Action(models.TextChoices):
+        MANAGE_MODE_ENTERED = "manage_mode.entered", "Manage mode entered"
+        MANAGE_MODE_LEFT = "manage_mode.left", "Manage mode left"
+        ORDER_REQUESTED = "order.requested", "Order requested"
+        ORDER_ASSIGNED = "order.assigned", "Order assigned"
+        ORDER_CANCELLED = "order.cancelled", "Order cancelled"
+        LICENCES_ALLOCATED = "licences.allocated", "Licences allocated"
+        LICENCES_RENEWED = "licences.renewed", "Licences renewed"
+        LICENCE_REVOKED = "licence.revoked", "Licence revoked"
+        LEARNERS_ADDED = "learners.added", "Learners added"
+        LEARNER_DEACTIVATED = "learner.deactivated", "Learner deactivated"
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=40, choices=Action.choices)
+    partner = models.ForeignKey(
+        "partners.Partner", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    in_manage_mode = models.BooleanField(default=False)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [
+            models.Index(fields=["customer", "-at"]),
+            models.Index(fields=["action", "-at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} by {self.actor}"

@@ -1,0 +1,19 @@
+"""Settings for the test suite: the real settings, made fast and deterministic."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
+
+from config.settings import *  # noqa: E402,F403
+
+HTTPS = False
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+# Tasks run in-process unless a test starts a real worker on purpose.
+CELERY_TASK_ALWAYS_EAGER = True
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from notifications.views import local_outbox
+
+urlpatterns = [
+    path("", include("accounts.urls")),
+    path("partner/", include("partners.urls")),
+    path("", include("licences.urls")),
+    path("", include("learners.urls")),
+    path("outbox/", local_outbox, name="local_outbox"),
+    path("admin/", admin.site.urls),
+]

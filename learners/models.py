@@ -1,0 +1,80 @@
+"""Tenant-schema models: each customer's learners and the seats allocated to them.
+
+References to public rows (orders, users) are plain ids without a database foreign
+key: a constraint from every tenant schema into public would block deleting or
+truncating public rows, and public rows are never deleted anyway (orders are
+cancelled, users deactivated)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class LearnerStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    DEACTIVATED = "deactivated", "Deactivated"
+
+
+class Learner(models.Model):
+    email = models.EmailField(unique=True, max_length=254)  # stored trimmed and lower-cased
+    name = models.CharField(max_length=150, blank=True)
+    status = models.CharField(max_length=12, choices=LearnerStatus.choices, default=LearnerStatus.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["email"]
+        indexes = [models.Index(fields=["status", "email"], name="learner_status_email_idx")]
+
+    def __str__(self):
+        return self.email
+
+
+class Allocation(models.Model):
+    """One seat of one order held by one learner.
+
+    The seat expires with its order (``expires_at`` is the order's, copied at
+    allocation, as an assigned order's expiry never changes). An allocation is
+    *current* until it ends (``ended_at``): revoked, or replaced by a renewal. A
+    learner has at most one current allocation, enforced by a partial unique index,
+    so at most one valid one."""
+
+    class EndReason(models.TextChoices):
+        RENEWED = "renewed", "Renewed"
+        REVOKED = "revoked", "Revoked"
+        DEACTIVATED = "deactivated", "Learner deactivated"
+
+    learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="allocations")
+    order = models.ForeignKey(
+        "licences.LicenceOrder", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    allocated_at = models.DateTimeField(default=timezone.now)
+    allocated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=12, choices=EndReason.choices, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner"], condition=Q(ended_at__isnull=True), name="one_current_allocation_per_learner"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["expires_at"], name="alloc_current_expiry_idx", condition=Q(ended_at__isnull=True)),
+            models.Index(fields=["order"], name="alloc_order_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.learner} · order {self.order_id}"
+
+    def is_valid(self, now=None) -> bool:
+        return self.ended_at is None and self.expires_at > (now or timezone.now())

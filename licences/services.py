@@ -1,0 +1,171 @@
+"""Licence orders: the only code that changes an order's state.
+
+Views, management commands, tasks and tests all call these functions. Each takes the
+acting user, runs in one transaction, writes the audit log, and defers email until
+the transaction commits.
+"""
+
+import calendar
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Min, Q, Sum
+from django.utils import timezone
+
+from accounts import audit
+from accounts.models import AuditEvent
+from licences.models import LicenceOrder, OrderStatus
+
+REMINDER_LEAD = timezone.timedelta(hours=72)
+
+
+class OrderStateError(Exception):
+    """The order is not in a state that allows this (already assigned, cancelled...)."""
+
+
+def add_calendar_months(moment: datetime, months: int, tz: ZoneInfo) -> datetime:
+    """``moment`` plus whole calendar months on the customer's wall clock.
+
+    The day is clamped to the month's length (29 February + 12 months is 28
+    February), and the local time of day is kept across DST changes."""
+    local = moment.astimezone(tz)
+    month_index = local.month - 1 + months
+    year, month = local.year + month_index // 12, month_index % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return local.replace(year=year, month=month, day=day).astimezone(ZoneInfo("UTC"))
+
+
+def licence_expiry(assigned_at: datetime, tz: ZoneInfo) -> datetime:
+    return add_calendar_months(assigned_at, settings.LICENCE_VALIDITY_MONTHS, tz)
+
+
+def validate_quantity(quantity) -> int:
+    max_quantity = settings.LICENCE_ORDER_MAX_QUANTITY
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise ValidationError("Enter a whole number of licences.", code="invalid")
+    if not 1 <= quantity <= max_quantity:
+        raise ValidationError(
+            f"Enter a number of licences from 1 to {max_quantity:,}.", code="out_of_range"
+        )
+    return quantity
+
+
+@transaction.atomic
+def request_order(customer, quantity: int, *, acting_user, in_manage_mode=False) -> LicenceOrder:
+    """A new order of ``quantity`` licences for ``customer``, in state requested.
+
+    When a customer manager asks, the partner's managers are emailed; when a partner
+    manager orders in manage mode, they are the ones who will assign it."""
+    validate_quantity(quantity)
+    order = LicenceOrder.objects.create(customer=customer, quantity=quantity, requested_by=acting_user)
+    audit.record(
+        AuditEvent.Action.ORDER_REQUESTED,
+        actor=acting_user,
+        customer=customer,
+        in_manage_mode=in_manage_mode,
+        order_id=order.pk,
+        quantity=quantity,
+    )
+    if not acting_user.is_partner_manager:
+        from notifications.tasks import send_licence_request_email
+
+        send_licence_request_email.delay_on_commit(order.pk)
+    return order
+
+
+def _claim_requested(order_id, partner, **changes) -> LicenceOrder:
+    """Move a requested order of ``partner``'s customer to a new state, once.
+
+    The row lock makes two managers, two tabs or a double click give one change;
+    the second caller finds the order no longer requested."""
+    order = (
+        LicenceOrder.objects.select_for_update(of=("self",))
+        .select_related("customer__partner")
+        .filter(customer__partner=partner)
+        .get(pk=order_id)
+    )
+    if order.status != OrderStatus.REQUESTED:
+        raise OrderStateError(f"Order #{order.pk} is already {order.get_status_display().lower()}.")
+    for field, value in changes.items():
+        setattr(order, field, value)
+    order.save(update_fields=[*changes])
+    return order
+
+
+@transaction.atomic
+def assign_order(order_id: int, *, acting_user, partner=None) -> LicenceOrder:
+    """Make a requested order live: valid for 12 calendar months from now.
+
+    Raises LicenceOrder.DoesNotExist when the order is not one of ``partner``'s
+    customers' (``partner`` defaults to the acting manager's; operators pass it)."""
+    partner = partner or acting_user.partner
+    now = timezone.now()
+    order = LicenceOrder.objects.select_related("customer").filter(customer__partner=partner).get(pk=order_id)
+    expires_at = licence_expiry(now, order.customer.tzinfo)
+    order = _claim_requested(
+        order_id,
+        partner,
+        status=OrderStatus.ASSIGNED,
+        assigned_at=now,
+        assigned_by=acting_user,
+        expires_at=expires_at,
+        next_notice_at=expires_at - REMINDER_LEAD,
+    )
+    audit.record(
+        AuditEvent.Action.ORDER_ASSIGNED,
+        actor=acting_user,
+        customer=order.customer,
+        order_id=order.pk,
+        quantity=order.quantity,
+        expires_at=expires_at.isoformat(),
+    )
+    from notifications.tasks import send_licences_ready_email
+
+    send_licences_ready_email.delay_on_commit(order.pk)
+    return order
+
+
+@transaction.atomic
+def cancel_order(order_id: int, *, acting_user, partner=None) -> LicenceOrder:
+    partner = partner or acting_user.partner
+    order = _claim_requested(
+        order_id, partner, status=OrderStatus.CANCELLED, cancelled_at=timezone.now(), cancelled_by=acting_user
+    )
+    audit.record(
+        AuditEvent.Action.ORDER_CANCELLED,
+        actor=acting_user,
+        customer=order.customer,
+        order_id=order.pk,
+        quantity=order.quantity,
+    )
+    return order
+
+
+def pool_summary(customer, now=None) -> dict:
+    """Seat figures of a customer's valid orders: total, allocated, free, next expiry."""
+    now = now or timezone.now()
+    figures = LicenceOrder.objects.filter(customer=customer).valid(now).aggregate(
+        total=Sum("quantity"), allocated=Sum("allocated_count"), next_expiry=Min("expires_at")
+    )
+    total, allocated = figures["total"] or 0, figures["allocated"] or 0
+    return {"total": total, "allocated": allocated, "free": total - allocated, "next_expiry": figures["next_expiry"]}
+
+
+def with_pool_figures(customers, now=None):
+    """The same figures annotated on a Customer queryset, for lists of customers."""
+    now = now or timezone.now()
+    valid = Q(orders__status=OrderStatus.ASSIGNED, orders__expires_at__gt=now)
+    return customers.annotate(
+        seats_total=Sum("orders__quantity", filter=valid, default=0),
+        seats_allocated=Sum("orders__allocated_count", filter=valid, default=0),
+        next_expiry=Min("orders__expires_at", filter=valid),
+    ).annotate(seats_free=F("seats_total") - F("seats_allocated"))
+
+
+def customer_is_expired(customer, now=None) -> bool:
+    """Rule 5: a customer that has had licences and whose orders have all expired."""
+    orders = LicenceOrder.objects.filter(customer=customer, status=OrderStatus.ASSIGNED)
+    return orders.exists() and not orders.valid(now).exists()

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from licences.views import orders, renewals
+
+app_name = "licences"
+
+urlpatterns = [
+    # Customer side: a customer manager, or a partner manager in manage mode.
+    path("licences/", orders.overview, name="overview"),
+    path("licences/orders/", orders.orders, name="orders"),
+    path("licences/expired/", renewals.expired, name="expired"),
+    # Partner side.
+]

@@ -1,0 +1,96 @@
+"""One function per email. Each renders three templates,
+``emails/<name>-subject.txt``, ``-body.txt`` and ``-body.html``, and sends through
+Django's email API, so any django-anymail backend works. Each returns the provider's
+message id where the backend reports one."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from accounts.models import Role, User
+
+
+def customer_manager_emails(customer) -> list[str]:
+    return list(
+        User.objects.filter(customer=customer, role=Role.CUSTOMER_MANAGER, is_active=True)
+        .order_by("email")
+        .values_list("email", flat=True)
+    )
+
+
+def partner_manager_emails(partner) -> list[str]:
+    return list(
+        User.objects.filter(partner=partner, role=Role.PARTNER_MANAGER, is_active=True)
+        .order_by("email")
+        .values_list("email", flat=True)
+    )
+
+
+def absolute_url(view_name, *args) -> str:
+    return settings.SITE_URL + reverse(view_name, args=args)
+
+
+def send(name: str, recipients: list[str], context: dict) -> str:
+    """Render and send one email to ``recipients``, colleagues at one company."""
+    context = {"site_url": settings.SITE_URL, **context}
+    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+    text = render_to_string(f"emails/{name}-body.txt", context)
+    html = render_to_string(f"emails/{name}-body.html", context)
+    message = EmailMultiAlternatives(subject, text, to=recipients)
+    message.attach_alternative(html, "text/html")
+    message.send()
+    status = getattr(message, "anymail_status", None)
+    return (status.message_id or "") if status is not None else ""
+
+
+def _order_context(order) -> dict:
+    customer = order.customer
+    return {
+        "order": order,
+        "customer": customer,
+        "expires_at_local": order.expires_at.astimezone(customer.tzinfo) if order.expires_at else None,
+        "time_zone": customer.time_zone,
+    }
+
+
+def licences_ready(order) -> tuple[str, int]:
+    """To the customer's managers: N licences are assigned and ready for allocation."""
+    recipients = customer_manager_emails(order.customer)
+    if not recipients:
+        return "", 0
+    context = _order_context(order) | {"allocate_url": absolute_url("licences:expired")}
+    return send("licences-ready", recipients, context), len(recipients)
+
+
+def licence_request_waiting(order) -> tuple[str, int]:
+    """To the partner's managers: a customer manager asked for licences."""
+    recipients = partner_manager_emails(order.customer.partner)
+    if not recipients:
+        return "", 0
+    context = _order_context(order) | {"orders_url": absolute_url("licences:partner_orders")}
+    return send("licence-request", recipients, context), len(recipients)
+
+
+def expiry_reminder(order) -> tuple[str, int]:
+    """To the customer's managers, 72 hours before their licences expire."""
+    recipients = customer_manager_emails(order.customer)
+    if not recipients:
+        return "", 0
+    context = _order_context(order) | {
+        "licences_url": absolute_url("licences:overview"),
+        "expired_url": absolute_url("licences:expired"),
+    }
+    return send("expiry-reminder", recipients, context), len(recipients)
+
+
+def expiry_notice(order) -> tuple[str, int]:
+    """To the customer's managers, on the day their licences expire."""
+    recipients = customer_manager_emails(order.customer)
+    if not recipients:
+        return "", 0
+    context = _order_context(order) | {
+        "licences_url": absolute_url("licences:overview"),
+        "expired_url": absolute_url("licences:expired"),
+    }
+    return send("expiry-notice", recipients, context), len(recipients)

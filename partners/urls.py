@@ -1,0 +1,11 @@
+from django.urls import path
+
+from partners import views
+
+app_name = "partners"
+
+urlpatterns = [
+    path("companies/", views.companies, name="companies"),
+    path("companies/<int:customer_id>/manage/", views.manage_company, name="manage_company"),
+    path("manage/exit/", views.exit_manage_mode, name="exit_manage_mode"),
+]
