@@ -19,7 +19,13 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
-        (None, {"classes": ["wide"], "fields": ["email", "full_name", "role", "partner", "customer", "password1", "password2"]}),
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["email", "full_name", "role", "partner", "customer", "password1", "password2"],
+            },
+        ),
     ]
 
     def has_delete_permission(self, request, obj=None):

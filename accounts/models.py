@@ -116,9 +116,7 @@ class AuditEvent(models.Model):
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     action = models.CharField(max_length=40, choices=Action.choices)
-    partner = models.ForeignKey(
-        "partners.Partner", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    partner = models.ForeignKey("partners.Partner", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     customer = models.ForeignKey(
         "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -7,7 +7,16 @@ from licences.models import LicenceOrder
 class LicenceOrderAdmin(admin.ModelAdmin):
     """Read-only: orders change state only through licences.services."""
 
-    list_display = ["id", "customer", "quantity", "allocated_count", "status", "requested_at", "assigned_at", "expires_at"]
+    list_display = [
+        "id",
+        "customer",
+        "quantity",
+        "allocated_count",
+        "status",
+        "requested_at",
+        "assigned_at",
+        "expires_at",
+    ]
     list_filter = ["status"]
     search_fields = ["customer__name", "id"]
     list_select_related = ["customer"]

@@ -47,9 +47,7 @@ def validate_quantity(quantity) -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int):
         raise ValidationError("Enter a whole number of licences.", code="invalid")
     if not 1 <= quantity <= max_quantity:
-        raise ValidationError(
-            f"Enter a number of licences from 1 to {max_quantity:,}.", code="out_of_range"
-        )
+        raise ValidationError(f"Enter a number of licences from 1 to {max_quantity:,}.", code="out_of_range")
     return quantity
 
 
@@ -147,8 +145,10 @@ def cancel_order(order_id: int, *, acting_user, partner=None) -> LicenceOrder:
 def pool_summary(customer, now=None) -> dict:
     """Seat figures of a customer's valid orders: total, allocated, free, next expiry."""
     now = now or timezone.now()
-    figures = LicenceOrder.objects.filter(customer=customer).valid(now).aggregate(
-        total=Sum("quantity"), allocated=Sum("allocated_count"), next_expiry=Min("expires_at")
+    figures = (
+        LicenceOrder.objects.filter(customer=customer)
+        .valid(now)
+        .aggregate(total=Sum("quantity"), allocated=Sum("allocated_count"), next_expiry=Min("expires_at"))
     )
     total, allocated = figures["total"] or 0, figures["allocated"] or 0
     return {"total": total, "allocated": allocated, "free": total - allocated, "next_expiry": figures["next_expiry"]}

@@ -10,4 +10,5 @@ urlpatterns = [
     path("licences/orders/", orders.orders, name="orders"),
     path("licences/expired/", renewals.expired, name="expired"),
     # Partner side.
+    path("partner/licences/orders/", orders.partner_orders, name="partner_orders"),
 ]

@@ -37,4 +37,3 @@ def local_outbox(request):
     directory = Path(settings.EMAIL_FILE_PATH)
     messages = _read_outbox(directory) if directory.is_dir() else []
     return render(request, "notifications/outbox.html", {"messages": messages, "directory": directory})
-

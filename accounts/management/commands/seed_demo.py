@@ -19,10 +19,38 @@ PARTNERS = {
 }
 # name, partner, schema, time zone, manager, learner who signs in
 CUSTOMERS = [
-    ("Acme Manufacturing", "Northwind Security", "acme", "Europe/London", ("dana@acme.example", "Dana Doyle"), ("lena@acme.example", "Lena Lund")),
-    ("Globex Retail", "Northwind Security", "globex", "Europe/Berlin", ("erin@globex.example", "Erin Evans"), ("liam@globex.example", "Liam Lowe")),
-    ("Umbrella Health", "Northwind Security", "umbrella", "America/New_York", ("grace@umbrella.example", "Grace Green"), ("lucy@umbrella.example", "Lucy Lane")),
-    ("Initech Finance", "Bluefin IT", "initech", "Europe/Dublin", ("frank@initech.example", "Frank Fox"), ("leo@initech.example", "Leo Long")),
+    (
+        "Acme Manufacturing",
+        "Northwind Security",
+        "acme",
+        "Europe/London",
+        ("dana@acme.example", "Dana Doyle"),
+        ("lena@acme.example", "Lena Lund"),
+    ),
+    (
+        "Globex Retail",
+        "Northwind Security",
+        "globex",
+        "Europe/Berlin",
+        ("erin@globex.example", "Erin Evans"),
+        ("liam@globex.example", "Liam Lowe"),
+    ),
+    (
+        "Umbrella Health",
+        "Northwind Security",
+        "umbrella",
+        "America/New_York",
+        ("grace@umbrella.example", "Grace Green"),
+        ("lucy@umbrella.example", "Lucy Lane"),
+    ),
+    (
+        "Initech Finance",
+        "Bluefin IT",
+        "initech",
+        "Europe/Dublin",
+        ("frank@initech.example", "Frank Fox"),
+        ("leo@initech.example", "Leo Long"),
+    ),
 ]
 LEARNERS_PER_CUSTOMER = 24
 FIRST_NAMES = ["Ava", "Ben", "Cara", "Dev", "Ella", "Finn", "Gia", "Hugo", "Isla", "Jack", "Kai", "Lola"]
