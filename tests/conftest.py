@@ -12,7 +12,7 @@ inside the test's transaction, so every test starts from the same world.
 import os
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from accounts.models import Role, User
 from customers.middleware import MANAGED_CUSTOMER_SESSION_KEY
@@ -164,10 +164,13 @@ def browser():
         )
         yield browser
         browser.close()
+        # While Playwright's loop runs, Django sees another context and opens
+        # another connection; close it so the test database can be dropped.
+        connections.close_all()
 
 
 @pytest.fixture
-def page(browser, live_server, tenant_transactional_db):
+def page(live_server, tenant_transactional_db, browser):
     context = browser.new_context(base_url=live_server.url, locale="en-GB")
     context.set_default_timeout(10_000)
     page = context.new_page()
