@@ -191,10 +191,20 @@ CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 EXPIRY_SCAN_INTERVAL_SECONDS = envint("EXPIRY_SCAN_INTERVAL_SECONDS", 300)
+# Orders one scan takes at most; a full batch queues the next scan straight away.
+EXPIRY_SCAN_BATCH_SIZE = envint("EXPIRY_SCAN_BATCH_SIZE", 200)
+# A claim older than this was left by a dead worker and is taken over. Keep it well
+# above the longest a single email send can take.
+EXPIRY_CLAIM_TIMEOUT_SECONDS = envint("EXPIRY_CLAIM_TIMEOUT_SECONDS", 900)
+# Transient provider errors are retried with backoff (5 min doubling, at most 2 h)
+# up to this many attempts, then recorded as failed.
+EXPIRY_MAX_SEND_ATTEMPTS = envint("EXPIRY_MAX_SEND_ATTEMPTS", 8)
 CELERY_BEAT_SCHEDULE = {
     "send-expiry-notifications": {
         "task": "notifications.tasks.send_due_expiry_notifications",
         "schedule": timedelta(seconds=EXPIRY_SCAN_INTERVAL_SECONDS),
+        # Scans queued while no worker was up are dropped, not run back to back.
+        "options": {"expires": EXPIRY_SCAN_INTERVAL_SECONDS},
     },
 }
 
