@@ -8,6 +8,7 @@ urlpatterns = [
     path("partner/", include("partners.urls")),
     path("", include("licences.urls")),
     path("", include("learners.urls")),
+    path("", include("notifications.urls")),
     path("outbox/", local_outbox, name="local_outbox"),
     path("admin/", admin.site.urls),
 ]

@@ -5,6 +5,12 @@ from pathlib import Path
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
+from django.utils import timezone
+
+from accounts.permissions import partner_manager_required
+from common.pagination import paginate
+from notifications import services
+from notifications.forms import UpcomingExpiriesFilter
 
 MAX_SHOWN = 50
 
@@ -37,3 +43,28 @@ def local_outbox(request):
     directory = Path(settings.EMAIL_FILE_PATH)
     messages = _read_outbox(directory) if directory.is_dir() else []
     return render(request, "notifications/outbox.html", {"messages": messages, "directory": directory})
+
+
+@partner_manager_required
+def upcoming_expiries(request):
+    """Partner dashboard: the customers' licences expiring in the next 30 days (and
+    in the last week), with the state of each order's 72-hour reminder and expiry notice."""
+    partner = request.user.partner
+    form = UpcomingExpiriesFilter(request.GET or None, partner=partner)
+    customer = form.cleaned_data["customer"] if form.is_valid() else None
+    now = timezone.now()
+    page = paginate(request, services.upcoming_expiries(partner, now, customer=customer))
+    rows = []
+    for order in page:
+        notices = services.notices_by_kind(order)
+        rows.append(
+            {
+                "order": order,
+                "expired": order.expires_at <= now,
+                "reminder": notices.get("reminder_72h"),
+                "reminder_due_at": order.expires_at - services.REMINDER_LEAD,
+                "expiry": notices.get("expiry"),
+            }
+        )
+    context = {"form": form, "page": page, "rows": rows, "days": services.UPCOMING_DAYS, "now": now}
+    return render(request, "partners/expiring.html", context)
