@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Role, User
 
@@ -32,11 +33,15 @@ def absolute_url(view_name, *args) -> str:
 
 
 def send(name: str, recipients: list[str], context: dict) -> str:
-    """Render and send one email to ``recipients``, colleagues at one company."""
+    """Render and send one email to ``recipients``, colleagues at one company.
+
+    Times render in ``context["time_zone"]`` (the customer's): the ``date`` filter
+    converts any aware datetime to the active time zone, whatever it was given."""
     context = {"site_url": settings.SITE_URL, **context}
-    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
-    text = render_to_string(f"emails/{name}-body.txt", context)
-    html = render_to_string(f"emails/{name}-body.html", context)
+    with timezone.override(context.get("time_zone") or settings.TIME_ZONE):
+        subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+        text = render_to_string(f"emails/{name}-body.txt", context)
+        html = render_to_string(f"emails/{name}-body.html", context)
     message = EmailMultiAlternatives(subject, text, to=recipients)
     message.attach_alternative(html, "text/html")
     message.send()

@@ -1,0 +1,150 @@
+"""Exactly once under faults: runs racing each other, and a worker that dies after
+claiming a notice and before sending it."""
+
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
+from django.db import connection
+
+from notifications import services
+from notifications.models import ExpiryNotice, NoticeKind, NoticeState
+from notifications.tasks import send_due_expiry_notifications
+from tests.notifications.conftest import (
+    EXPIRES,
+    EXPIRY_SUBJECT,
+    REMINDER_DUE,
+    REMINDER_SUBJECT,
+    assign,
+    notice,
+    run_scheduler,
+    sent,
+)
+
+
+class SlowProviderBackend(EmailBackend):
+    """A provider that takes a while to accept each message, so racing runs overlap."""
+
+    def send_messages(self, messages):
+        time.sleep(0.05)
+        return super().send_messages(messages)
+
+
+class WorkerDied(BaseException):  # noqa: N818  (not an error the code may catch: the process is gone)
+    """Stands for the worker process being killed mid-send (OOM, deploy, power)."""
+
+
+class DyingProviderBackend(EmailBackend):
+    """The worker dies while talking to the provider, the first time only."""
+
+    deaths = 0
+
+    def send_messages(self, messages):
+        if DyingProviderBackend.deaths:
+            DyingProviderBackend.deaths -= 1
+            raise WorkerDied
+        return super().send_messages(messages)
+
+
+def _race(runs: int, moment, body):
+    """Run ``body`` in ``runs`` threads, each with its own database connection, all
+    released at the same instant."""
+    barrier = threading.Barrier(runs)
+    errors = []
+
+    def worker():
+        try:
+            barrier.wait()
+            body()
+        except BaseException as error:  # reported to the test below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    with time_machine.travel(moment, tick=False):
+        threads = [threading.Thread(target=worker) for _ in range(runs)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert errors == []
+
+
+@pytest.mark.parametrize("runs", [2, 4])
+def test_runs_at_the_same_moment_send_each_notice_once(tenant_transactional_db, world, settings, runs):
+    settings.EMAIL_BACKEND = f"{__name__}.SlowProviderBackend"
+    orders = [assign(world[c], world[m]) for c, m in [("acme", "alice"), ("globex", "alice"), ("initech", "charlie")]]
+    orders += [assign(world["acme"], world["alice"], quantity=n) for n in (7, 9, 11)]
+    mail.outbox.clear()  # the licences-ready emails of the assignments
+
+    _race(runs, REMINDER_DUE, lambda: send_due_expiry_notifications())
+    reminders = Counter(o.pk for o in orders for m in sent(REMINDER_SUBJECT, o))
+    assert reminders == {o.pk: 1 for o in orders}
+
+    _race(runs, EXPIRES, lambda: services.send_due_notices())
+    expiries = Counter(o.pk for o in orders for m in sent(EXPIRY_SUBJECT, o))
+    assert expiries == {o.pk: 1 for o in orders}
+    assert len(mail.outbox) == 2 * len(orders)
+    states = Counter(ExpiryNotice.objects.values_list("kind", "state"))
+    assert states == {(NoticeKind.REMINDER_72H, "sent"): len(orders), (NoticeKind.EXPIRY, "sent"): len(orders)}
+    assert set(ExpiryNotice.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_a_claim_left_by_a_dead_worker_is_taken_over_after_the_timeout(acme_order, settings, mailoutbox):
+    settings.EMAIL_BACKEND = f"{__name__}.DyingProviderBackend"
+    DyingProviderBackend.deaths = 1
+    with pytest.raises(WorkerDied):
+        run_scheduler(REMINDER_DUE)
+    reminder = notice(acme_order, NoticeKind.REMINDER_72H)
+    assert (reminder.state, reminder.attempts, reminder.claimed_at) == (NoticeState.CLAIMED, 1, REMINDER_DUE)
+    assert mailoutbox == []
+
+    # Within the timeout the claim may still be a live worker's: nobody touches it.
+    timeout = timedelta(seconds=settings.EXPIRY_CLAIM_TIMEOUT_SECONDS)
+    assert timeout == timedelta(minutes=15)
+    run_scheduler(REMINDER_DUE + timedelta(minutes=5))
+    run_scheduler(REMINDER_DUE + timeout - timedelta(seconds=1))
+    assert mailoutbox == []
+    assert notice(acme_order, NoticeKind.REMINDER_72H).state == NoticeState.CLAIMED
+
+    run_scheduler(REMINDER_DUE + timeout)
+    reminder = notice(acme_order, NoticeKind.REMINDER_72H)
+    assert (reminder.state, reminder.attempts) == (NoticeState.SENT, 2)
+    assert len(sent(REMINDER_SUBJECT, acme_order)) == 1
+
+    run_scheduler(REMINDER_DUE + timeout + timedelta(minutes=5))
+    run_scheduler(EXPIRES)
+    assert len(sent(REMINDER_SUBJECT, acme_order)) == 1
+    assert len(sent(EXPIRY_SUBJECT, acme_order)) == 1
+
+
+def test_a_dead_claim_on_the_reminder_at_expiry_gives_way_to_the_expiry_notice(acme_order, settings, mailoutbox):
+    """The worker died on the reminder a few minutes before expiry: after the timeout
+    the reminder is no longer true, so it is skipped and the expiry notice sent."""
+    settings.EMAIL_BACKEND = f"{__name__}.DyingProviderBackend"
+    DyingProviderBackend.deaths = 1
+    with pytest.raises(WorkerDied):
+        # Beat was down until five minutes before expiry.
+        run_scheduler(EXPIRES - timedelta(minutes=5))
+    run_scheduler(EXPIRES + timedelta(minutes=10))
+    reminder, expiry = notice(acme_order, NoticeKind.REMINDER_72H), notice(acme_order, NoticeKind.EXPIRY)
+    assert reminder.state == NoticeState.SKIPPED
+    assert expiry.state == NoticeState.SENT
+    assert [m.subject for m in mailoutbox] == ["Acme Manufacturing: 5 licences have expired"]
+
+
+def test_a_run_that_finds_the_order_held_by_another_leaves_it(acme_order, mailoutbox):
+    """The claim's lease hides the order from other scans until it ends."""
+    claim = services.claim_notice(acme_order.pk, REMINDER_DUE)
+    assert claim is not None and claim.kind == NoticeKind.REMINDER_72H
+    assert services.claim_notice(acme_order.pk, REMINDER_DUE + timedelta(minutes=1)) is None
+    summary = services.send_due_notices(now=REMINDER_DUE + timedelta(minutes=1))
+    assert (summary.scanned, summary.claimed) == (0, 0)
+    assert mailoutbox == []
+    assert services.deliver(claim, REMINDER_DUE) == NoticeState.SENT
+    assert len(mailoutbox) == 1

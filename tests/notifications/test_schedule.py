@@ -1,0 +1,124 @@
+"""On a travelled clock: nothing before the 72-hour window, the reminder inside it,
+the expiry notice from expires_at on, each exactly once however often beat runs."""
+
+from datetime import timedelta
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from notifications.models import NoticeKind, NoticeState
+from tests.notifications.conftest import (
+    ASSIGNED,
+    EXPIRES,
+    EXPIRY_SUBJECT,
+    REMINDER_DUE,
+    REMINDER_SUBJECT,
+    assign,
+    notice,
+    run_scheduler,
+    sent,
+)
+
+SECOND = timedelta(seconds=1)
+
+
+def sql_of(queries) -> list[str]:
+    """The statements run, without django-tenants' SET search_path bookkeeping."""
+    return [q["sql"] for q in queries if not q["sql"].startswith("SET search_path")]
+
+
+def test_assignment_schedules_the_reminder_72_hours_before_expiry(acme_order):
+    assert acme_order.expires_at == EXPIRES
+    assert acme_order.next_notice_at == REMINDER_DUE
+
+
+def test_nothing_is_sent_before_the_window(acme_order, mailoutbox):
+    for moment in (acme_order.assigned_at, EXPIRES - timedelta(days=30), REMINDER_DUE - SECOND):
+        run_scheduler(moment)
+    assert mailoutbox == []
+    assert not acme_order.notices.exists()
+
+
+def test_the_reminder_is_sent_inside_the_window_once(acme_order, mailoutbox):
+    run_scheduler(REMINDER_DUE)
+    assert len(sent(REMINDER_SUBJECT, acme_order)) == 1
+    reminder = notice(acme_order, NoticeKind.REMINDER_72H)
+    assert reminder.state == NoticeState.SENT
+    assert reminder.sent_at == REMINDER_DUE
+    assert reminder.recipient_count == 1
+    assert reminder.attempts == 1
+    acme_order.refresh_from_db()
+    assert acme_order.next_notice_at == EXPIRES
+
+    for moment in (REMINDER_DUE + timedelta(minutes=5), EXPIRES - timedelta(hours=1), EXPIRES - SECOND):
+        run_scheduler(moment)
+    assert len(mailoutbox) == 1
+    assert sent(EXPIRY_SUBJECT) == []
+
+
+def test_the_expiry_notice_is_sent_at_expires_at_once(acme_order, mailoutbox):
+    run_scheduler(REMINDER_DUE)
+    run_scheduler(EXPIRES)
+    assert len(sent(EXPIRY_SUBJECT, acme_order)) == 1
+    expiry = notice(acme_order, NoticeKind.EXPIRY)
+    assert (expiry.state, expiry.sent_at) == (NoticeState.SENT, EXPIRES)
+    acme_order.refresh_from_db()
+    assert acme_order.next_notice_at is None
+
+    for moment in (EXPIRES + timedelta(minutes=5), EXPIRES + timedelta(days=1), EXPIRES + timedelta(days=400)):
+        run_scheduler(moment)
+    assert len(mailoutbox) == 2
+    assert acme_order.notices.count() == 2
+
+
+def test_each_notice_once_with_beat_every_five_minutes_across_both(acme_order, mailoutbox):
+    moment = REMINDER_DUE - timedelta(minutes=12)
+    while moment <= EXPIRES + timedelta(hours=2):
+        run_scheduler(moment)
+        moment += timedelta(minutes=5)
+    assert [m.subject for m in mailoutbox] == [
+        "Acme Manufacturing: 5 licences expire in 72 hours",
+        "Acme Manufacturing: 5 licences have expired",
+    ]
+    reminder, expiry = notice(acme_order, NoticeKind.REMINDER_72H), notice(acme_order, NoticeKind.EXPIRY)
+    # The first beat at or after each moment sent it, late by less than one interval.
+    assert REMINDER_DUE <= reminder.sent_at < REMINDER_DUE + timedelta(minutes=5)
+    assert EXPIRES <= expiry.sent_at < EXPIRES + timedelta(minutes=5)
+
+
+def test_a_renewed_order_still_gets_both_notices(acme, alice, dana, acme_order, mailoutbox):
+    # The customer bought new licences long before; the old order's seats still expire.
+    assign(acme, alice, at=EXPIRES - timedelta(days=20), quantity=50)
+    run_scheduler(REMINDER_DUE)
+    run_scheduler(EXPIRES)
+    assert len(sent(REMINDER_SUBJECT, acme_order)) == 1
+    assert len(sent(EXPIRY_SUBJECT, acme_order)) == 1
+
+
+def test_a_quiet_beat_is_one_query_whatever_the_number_of_customers(world, mailoutbox):
+    for customer in (world["acme"], world["globex"]):
+        assign(customer, world["alice"])
+    assign(world["initech"], world["charlie"])
+    with CaptureQueriesContext(connection) as queries:
+        run_scheduler(REMINDER_DUE - timedelta(hours=1))
+    statements = sql_of(queries)
+    assert len(statements) == 1
+    assert '"next_notice_at" <=' in statements[0]
+
+
+def test_queries_per_notice_do_not_grow_with_the_notices_due(world, mailoutbox):
+    """Each due notice costs the same few queries: no N+1 across customers."""
+    first = assign(world["acme"], world["alice"])
+    with CaptureQueriesContext(connection) as one:
+        run_scheduler(REMINDER_DUE)
+    assert len(sent(REMINDER_SUBJECT, first)) == 1
+
+    # Three more orders, one per customer, whose reminders fall due a day later.
+    for customer, manager in ((world["acme"], "alice"), (world["globex"], "alice"), (world["initech"], "charlie")):
+        assign(customer, world[manager], at=ASSIGNED + timedelta(days=1))
+    with CaptureQueriesContext(connection) as three:
+        run_scheduler(REMINDER_DUE + timedelta(days=1))
+    assert len(sent(REMINDER_SUBJECT)) == 4
+    per_notice = len(sql_of(one)) - 1
+    assert len(sql_of(three)) == 1 + 3 * per_notice
+    assert per_notice <= 12
