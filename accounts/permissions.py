@@ -1,10 +1,31 @@
 """View guards. Each re-checks, on every request, who may see what in which tenant;
-the tenant itself was chosen and checked by customers.middleware."""
+the tenant itself was chosen and checked by customers.middleware.
+
+Access ends on time because it is derived from the clock on every request, never
+from a job having run:
+
+- a learner reaches the training only while holding a valid allocation
+  (``licensed_learner_required``); otherwise they see a page saying their licence
+  has expired and whom to contact;
+- a customer whose orders have all expired (rule 5) keeps its managers on the
+  Licences pages needed to renew (the ``licences`` namespace: orders, Request
+  Licences, Expired Licences, Import Allocation, the renewal page); every other page,
+  the Licences overview included, sends them to the renewal page, which says so.
+  Partner managers in manage mode are never locked out.
+"""
 
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+# The one page of the licences namespace an expired customer's managers do not get:
+# they land on the renewal page instead.
+EXPIRED_CUSTOMER_LANDING = "overview"
+RENEWAL_PAGE = "licences:renewal"
 
 
 def _require(test):
@@ -40,6 +61,65 @@ def _is_learner(request):
     return request.user.is_learner and request.tenant is not None
 
 
+def customer_is_expired(customer, now=None) -> bool:
+    """Rule 5 in one query: the customer has had assigned orders and none is valid."""
+    from licences.models import LicenceOrder, OrderStatus
+
+    figures = LicenceOrder.objects.filter(customer=customer, status=OrderStatus.ASSIGNED).aggregate(
+        assigned=Count("pk"), valid=Count("pk", filter=Q(expires_at__gt=now or timezone.now()))
+    )
+    return figures["assigned"] > 0 and figures["valid"] == 0
+
+
+def _locked_out_of(request) -> bool:
+    """A customer manager of an expired customer, on a page not needed to renew."""
+    if request.in_manage_mode:
+        return False
+    match = request.resolver_match
+    if match is not None and match.namespace == "licences" and match.url_name != EXPIRED_CUSTOMER_LANDING:
+        return False
+    return customer_is_expired(request.tenant)
+
+
+def customer_manager_required(view):
+    """A customer manager in their own company, or a partner manager in manage mode;
+    an expired customer's managers are sent to the renewal page from every page but
+    the licence pages needed to renew."""
+    guarded = _require(_manages_current_customer)(view)
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.user.is_authenticated and _manages_current_customer(request) and _locked_out_of(request):
+            return redirect(RENEWAL_PAGE)
+        return guarded(request, *args, **kwargs)
+
+    return wrapped
+
+
+def licensed_learner_required(view):
+    """A learner holding a valid licence right now; any other learner gets the page
+    saying their licence has expired and whom to contact, and nothing else."""
+    guarded = _require(_is_learner)(view)
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.user.is_authenticated and _is_learner(request):
+            from accounts.models import Role, User
+            from learners.services import holds_valid_licence
+
+            if not holds_valid_licence(request.user.email):
+                managers = User.objects.filter(
+                    customer=request.tenant, role=Role.CUSTOMER_MANAGER, is_active=True
+                ).order_by("full_name", "email")
+                return render(
+                    request,
+                    "learners/licence_expired.html",
+                    {"managers": managers, "partner": request.tenant.partner},
+                )
+        return guarded(request, *args, **kwargs)
+
+    return wrapped
+
+
 partner_manager_required = _require(_is_partner_manager)
-customer_manager_required = _require(_manages_current_customer)
 learner_required = _require(_is_learner)

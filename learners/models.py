@@ -78,3 +78,60 @@ class Allocation(models.Model):
 
     def is_valid(self, now=None) -> bool:
         return self.ended_at is None and self.expires_at > (now or timezone.now())
+
+
+class CsvUpload(models.Model):
+    """An uploaded CSV kept between the steps of an import (choose the column,
+    preview, confirm) and, for a big file, while a Celery worker runs it.
+
+    The bytes live in the database, not on one web server's disk, so any instance
+    can serve the next step. The row is bound to this customer by its schema and to
+    the manager who uploaded it by ``uploaded_by_id``; pages find it by an
+    unguessable token, never by id. Uploads older than a day are deleted when the
+    next one arrives."""
+
+    class Purpose(models.TextChoices):
+        ALLOCATION = "allocation", "Import Allocation"
+        LEARNERS = "learners", "Import Learners"
+
+    class State(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded"
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        STALE = "stale", "Changed since the preview"
+        FAILED = "failed", "Failed"
+
+    token = models.CharField(max_length=64, unique=True)
+    purpose = models.CharField(max_length=12, choices=Purpose.choices)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    filename = models.CharField(max_length=255, blank=True)
+    content = models.BinaryField()
+    encoding = models.CharField(max_length=16)
+    delimiter = models.CharField(max_length=1)
+    columns = models.JSONField(default=list)
+    row_count = models.PositiveIntegerField(default=0)
+
+    # The import itself, once confirmed: its choices, its progress and its outcome.
+    options = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.UPLOADED)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["uploaded_at"], name="csvupload_uploaded_idx")]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} {self.filename} ({self.row_count} rows)"
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        return int(100 * self.progress_done / self.progress_total) if self.progress_total else 0

@@ -9,6 +9,14 @@ urlpatterns = [
     path("licences/", orders.overview, name="overview"),
     path("licences/orders/", orders.orders, name="orders"),
     path("licences/expired/", renewals.expired, name="expired"),
+    path("licences/expired/allocate/", renewals.allocate, name="allocate"),
+    path("licences/expired/import/", renewals.import_allocation, name="import_allocation"),
+    path("licences/expired/import/<str:token>/", renewals.import_review, name="import_review"),
+    path("licences/expired/import/<str:token>/not-renewed.csv", renewals.import_report, name="import_report"),
+    path("licences/expired/import/<str:token>/renew/", renewals.import_renew, name="import_renew"),
+    path("licences/expired/import/<str:token>/status/", renewals.import_status, name="import_status"),
+    path("licences/expired/import/<str:token>/progress/", renewals.import_progress, name="import_progress"),
+    path("licences/renewal/", renewals.renewal, name="renewal"),
     # Partner side.
     path("partner/licences/orders/", orders.partner_orders, name="partner_orders"),
 ]

@@ -1,11 +1,254 @@
-"""The Expired Licences tab: renew learners manually (one by one or Select All) or by
-CSV Import Allocation."""
+"""The Expired Licences tab: renew learners manually (One by One or Select All) or by
+CSV Import Allocation; and the renewal page an expired customer's managers land on.
 
-from django.shortcuts import render
+Every view here is in the ``licences`` namespace, which an expired customer's
+managers may still reach (accounts.permissions)."""
 
-from accounts.permissions import customer_manager_required
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import customer_is_expired, customer_manager_required
+from common.pagination import paginate
+from learners import csv_files, services
+from learners import views as learner_views
+from learners.forms import ColumnForm, CsvUploadForm, ExpiredSearchForm, RenewFromCsvForm, RenewSelectionForm
+from learners.models import CsvUpload
+from licences.models import LicenceOrder, OrderStatus
+
+
+def _expired_url(search="", mode="") -> str:
+    query = {key: value for key, value in (("q", search), ("mode", mode)) if value}
+    return reverse("licences:expired") + (f"?{urlencode(query)}" if query else "")
 
 
 @customer_manager_required
 def expired(request):
-    return render(request, "licences/expired.html", {})
+    """Learners whose licence expired, with their last expiry; searchable, paginated."""
+    form = ExpiredSearchForm(request.GET)
+    search = form.search()
+    mode = "csv" if request.GET.get("mode") == "csv" else "manual"
+    now = timezone.now()
+    sources = services.seat_sources(request.tenant, now)
+    page = paginate(request, services.expired_learners(search, now).only("email", "name"))
+    return render(
+        request,
+        "licences/expired.html",
+        {
+            "form": form,
+            "search": search,
+            "mode": mode,
+            "page": page,
+            "sources": sources,
+            "free_seats": sum(order.free_seats for order in sources),
+            "selection_form": RenewSelectionForm(orders=sources),
+            **upload_limits(),
+        },
+    )
+
+
+@require_POST
+@customer_manager_required
+def allocate(request):
+    """Allocate Licences: the ticked learners, or with Select All every learner the
+    list shows for the search, across all pages (the form sends the search, not ids)."""
+    sources = services.seat_sources(request.tenant)
+    form = RenewSelectionForm(request.POST, orders=sources)
+    search = request.POST.get("q", "")[:100]
+    if not form.is_valid():
+        for error in form.non_field_errors() or [e for errors in form.errors.values() for e in errors]:
+            messages.error(request, error)
+        return redirect(_expired_url(search))
+    data = form.cleaned_data
+    outcome = services.renew_expired(
+        request.tenant,
+        acting_user=request.user,
+        learner_ids=data["learner"],
+        select_all=data["select_all"],
+        search=data["q"],
+        order_id=data["order"],
+        in_manage_mode=request.in_manage_mode,
+    )
+    _say_how_it_went(request, outcome, selected=None if data["select_all"] else len(data["learner"]))
+    return redirect(_expired_url(data["q"]))
+
+
+def _say_how_it_went(request, outcome, selected):
+    renewed = learner_views.plural(outcome.allocated, "learner")
+    if outcome.eligible == 0:
+        messages.info(request, "No selected learner has an expired licence any more, so nothing was renewed.")
+        return
+    text = f"Renewed {renewed}."
+    if outcome.not_allocated:
+        text += (
+            f" {outcome.not_allocated:,} not renewed: not enough free licences. "
+            "Request more licences on the Orders tab, then allocate them here."
+        )
+    skipped = (selected or 0) - outcome.eligible
+    if selected is not None and skipped > 0:
+        text += f" {skipped:,} no longer had an expired licence."
+    (messages.warning if outcome.not_allocated else messages.success)(request, text)
+
+
+# --- Import Allocation -----------------------------------------------------------------
+
+
+@customer_manager_required
+def import_allocation(request):
+    """Import Allocation, step 1: Upload your User CSV File."""
+    form = CsvUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            upload = services.store_upload(
+                request.tenant, form.cleaned_data["file"], CsvUpload.Purpose.ALLOCATION, acting_user=request.user
+            )
+        except csv_files.CsvError as error:
+            form.add_error("file", str(error))
+        else:
+            return redirect("licences:import_review", token=upload.token)
+    return render(request, "licences/import_upload.html", {"form": form, **upload_limits()})
+
+
+def upload_limits() -> dict:
+    return {"max_mb": settings.CSV_UPLOAD_MAX_BYTES // 1_048_576, "max_rows": settings.CSV_UPLOAD_MAX_ROWS}
+
+
+def _allocation_upload_or_404(request, token) -> CsvUpload:
+    try:
+        return services.upload_for(token, request.user, CsvUpload.Purpose.ALLOCATION)
+    except CsvUpload.DoesNotExist:
+        raise Http404("No such upload.") from None
+
+
+def _column_form(request, upload, sources, data=None) -> ColumnForm:
+    """The column dropdown; with nothing chosen yet, the column that looks like the
+    email column is preselected. A forged column is an error, not a guess."""
+    data = data if data is not None else (request.GET if "column" in request.GET else None)
+    if data is None:
+        sample = csv_files.sample_rows(bytes(upload.content), upload.encoding, upload.delimiter)
+        data = {"column": str(csv_files.guess_email_column(upload.columns, sample))}
+    return ColumnForm(data, columns=upload.columns, orders=sources)
+
+
+@customer_manager_required
+def import_review(request, token):
+    """Steps 2 and 3: choose the column containing the Email, and review how many
+    users will be renewed and how many will not, and why."""
+    upload = _allocation_upload_or_404(request, token)
+    if upload.state not in services.REVIEWABLE_STATES:
+        return redirect("licences:import_status", token=token)
+    sources = services.seat_sources(request.tenant)
+    form = _column_form(request, upload, sources)
+    preview = None
+    if form.is_valid():
+        preview = services.preview_csv_renewal(
+            request.tenant, upload, form.cleaned_data["column"], order_id=form.cleaned_data["order"]
+        )
+    return render(
+        request,
+        "licences/import_review.html",
+        {
+            "upload": upload,
+            "form": form,
+            "preview": preview,
+            "delimiter": csv_files.DELIMITER_NAMES[upload.delimiter],
+            "background": services.runs_in_background(upload),
+            "report_query": urlencode({k: v for k, v in form.data.items() if k in ("column", "order") and v}),
+        },
+    )
+
+
+@customer_manager_required
+def import_report(request, token):
+    """The rows that will not be renewed, with the reason, as a CSV download."""
+    upload = _allocation_upload_or_404(request, token)
+    if upload.state not in services.REVIEWABLE_STATES:
+        raise Http404("This file has already been imported.")
+    form = _column_form(request, upload, services.seat_sources(request.tenant))
+    if not form.is_valid():
+        raise Http404("Choose one of the file's columns.")
+    report = services.csv_renewal_report(
+        request.tenant, upload, form.cleaned_data["column"], order_id=form.cleaned_data["order"]
+    )
+    response = HttpResponse(report, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="not-renewed.csv"'
+    return response
+
+
+@require_POST
+@customer_manager_required
+def import_renew(request, token):
+    """Step 4: Renew Licences. Recomputed now; nothing changes unless the figures
+    are still the ones the manager reviewed."""
+    upload = _allocation_upload_or_404(request, token)
+    if upload.state not in services.REVIEWABLE_STATES:
+        return redirect("licences:import_status", token=token)
+    sources = services.seat_sources(request.tenant)
+    form = RenewFromCsvForm(request.POST, columns=upload.columns, orders=sources)
+    review_url = reverse("licences:import_review", kwargs={"token": token})
+    if not form.is_valid():
+        messages.error(request, "Choose the column containing the Email, review the figures, then Renew Licences.")
+        return redirect(review_url)
+    column, order_id = form.cleaned_data["column"], form.cleaned_data["order"]
+    expected = services.parse_expected(form.cleaned_data["expected"])
+    review_url += "?" + urlencode({"column": column, **({"order": order_id} if order_id else {})})
+    if services.runs_in_background(upload):
+        options = {"column": column, "order": order_id, "expected": expected}
+        try:
+            services.queue_import(
+                request.tenant, upload, options, acting_user=request.user, in_manage_mode=request.in_manage_mode
+            )
+        except services.LearnerError as error:
+            messages.info(request, str(error))
+        return redirect("licences:import_status", token=token)
+    try:
+        outcome = services.renew_from_csv(
+            request.tenant,
+            upload,
+            column,
+            acting_user=request.user,
+            in_manage_mode=request.in_manage_mode,
+            expected=expected,
+            order_id=order_id,
+        )
+    except services.StalePreview as stale:
+        messages.warning(request, str(stale))
+        return redirect(review_url)
+    CsvUpload.objects.filter(pk=upload.pk).delete()
+    counts = outcome.counts
+    (messages.warning if counts.get("not_enough_licences") else messages.success)(
+        request, learner_views.renewal_summary(counts)
+    )
+    return redirect("licences:expired")
+
+
+@customer_manager_required
+def import_status(request, token):
+    return learner_views.render_upload_status(request, token)
+
+
+@customer_manager_required
+def import_progress(request, token):
+    return learner_views.upload_progress_response(request, token)
+
+
+# --- The renewal page --------------------------------------------------------------------
+
+
+@customer_manager_required
+def renewal(request):
+    """Where an expired customer's managers land: their licences have expired, what
+    that means, and how to renew."""
+    customer = request.tenant
+    if not customer_is_expired(customer):
+        return redirect("licences:overview")
+    orders = LicenceOrder.objects.filter(customer=customer)
+    last = orders.filter(status=OrderStatus.ASSIGNED).order_by("-expires_at").first()
+    waiting = orders.filter(status=OrderStatus.REQUESTED).order_by("requested_at")
+    return render(request, "licences/renewal.html", {"last_order": last, "waiting": waiting})

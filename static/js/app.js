@@ -5,3 +5,52 @@ document.addEventListener("click", (event) => {
     if (!menu.contains(event.target)) menu.removeAttribute("open");
   });
 });
+
+// Expired Licences: Select All ticks this page's boxes and means every learner that
+// matches the search, on every page (the server receives the search, not ids).
+document.addEventListener("change", (event) => {
+  const box = event.target;
+  const form = box.closest && box.closest("form[data-select-all-form]");
+  if (!form) return;
+  const selectAll = form.querySelector("[data-select-all]");
+  const note = form.querySelector("[data-select-all-note]");
+  if (box === selectAll) {
+    form.querySelectorAll("[data-learner-box]").forEach((b) => { b.checked = selectAll.checked; });
+  } else if (box.matches("[data-learner-box]") && !box.checked && selectAll.checked) {
+    selectAll.checked = false;
+  }
+  if (note) note.hidden = !selectAll.checked;
+});
+
+// A dropdown that changes what the page shows (the email column) applies at once.
+document.addEventListener("change", (event) => {
+  const form = event.target.closest && event.target.closest("form[data-autosubmit]");
+  if (form && event.target.matches("select")) form.submit();
+});
+
+// Background imports: poll the progress endpoint and move the bar.
+document.addEventListener("DOMContentLoaded", () => {
+  const card = document.querySelector("[data-progress-url]");
+  if (!card || !card.dataset.progressUrl) return;
+  const bar = card.querySelector("[data-progress-bar]");
+  const meter = card.querySelector("[role=progressbar]");
+  const message = card.querySelector("[data-progress-message]");
+  const done = card.querySelector("[data-progress-done]");
+  const poll = () => {
+    fetch(card.dataset.progressUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then((response) => response.json())
+      .then((status) => {
+        bar.style.width = status.percent + "%";
+        meter.setAttribute("aria-valuenow", status.percent);
+        message.textContent = status.message;
+        if (status.finished) {
+          // The page itself knows which links fit the outcome.
+          window.location.reload();
+        } else {
+          window.setTimeout(poll, 1000);
+        }
+      })
+      .catch(() => window.setTimeout(poll, 3000));
+  };
+  window.setTimeout(poll, 500);
+});
