@@ -250,7 +250,7 @@ def renewal_summary(counts: dict) -> str:
         text += (
             f" Not renewed: {not_renewed:,} ("
             + "; ".join(
-                f"{reasons[code].split(':')[0].split(' (')[0].lower()}: {n:,}"
+                f"{reasons[code].split(':')[0].split(' (')[0].lower()}: {counts[code]:,}"
                 for code, n in counts.items()
                 if code in reasons and n
             )

@@ -1,14 +1,41 @@
 """Demo data that shows every part of the product. Safe to run again: it finds what
-it made before instead of making it twice."""
+it made before instead of making it twice.
+
+Every customer is in a different state, so a newcomer sees every page with content:
+
+- Acme: a valid pool with free seats, and a small order expiring within 72 hours
+  (its reminder is due);
+- Globex: its only order expired yesterday, so its learners are on the Expired
+  Licences tab and its managers land on the renewal page; its request for new
+  licences waits on the partner's Requested Orders (assign it, then renew the
+  learners: the guide's whole walk);
+- Umbrella: a mix: an order that expired within the last hour (its expiry notice is
+  due), a newer assigned order with free seats waiting to renew the learners still
+  expired, some learners renewed onto it, one deactivated, two without a licence;
+- Initech (the other partner's): a valid pool.
+
+Orders go through the real services (request, assign, allocate, renew, deactivate).
+The services stamp "now" and nothing may assign an order in the past, so orders
+that belong in the past are moved afterwards with a queryset update of their
+timestamps (and their learners' seats, which expire with them), exactly as if they
+had been assigned then: ``next_notice_at`` stays 72 hours before expiry, so the
+expiry-notice scheduler catches up on them like after downtime.
+"""
+
+from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Role, User
 from customers.models import Customer
 from customers.services import create_customer
-from learners.models import Learner
+from learners import services as seats
+from learners.models import Allocation, Learner
 from learners.services import ensure_learner_for_user
+from licences.models import LicenceOrder
+from licences.services import REMINDER_LEAD, add_calendar_months, assign_order, licence_expiry, request_order
 from partners.models import Partner
 
 DEMO_PASSWORD = "demo-licences-2026"
@@ -71,11 +98,15 @@ class Command(BaseCommand):
                 name=name, partner=partners[partner_name], time_zone=tz, schema_name=schema
             )
             with transaction.atomic():
-                _user(*manager, Role.CUSTOMER_MANAGER, customer=customer)
+                manager_user = _user(*manager, Role.CUSTOMER_MANAGER, customer=customer)
                 learner_user = _user(*learner, Role.LEARNER, customer=customer)
                 ensure_learner_for_user(learner_user)
                 with customer:
                     _learners(schema)
+            if not LicenceOrder.objects.filter(customer=customer).exists():
+                partner_manager = User.objects.filter(partner=customer.partner, role=Role.PARTNER_MANAGER).first()
+                with transaction.atomic():
+                    LICENCE_STORIES[schema](customer, partner_manager, manager_user)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
         self.stdout.write(demo_sign_ins())
 
@@ -96,6 +127,101 @@ def _learners(schema):
         if email not in existing:
             new.append(Learner(email=email, name=f"{first} {last}"))
     Learner.objects.bulk_create(new)
+
+
+# --- Licences: one story per customer ------------------------------------------------
+
+
+def _order(customer, quantity, partner_manager, *, expires_at=None, assigned_ago=None):
+    """A requested and assigned order; moved in time when it belongs in the past."""
+    order = request_order(customer, quantity, acting_user=partner_manager, in_manage_mode=True)
+    order = assign_order(order.pk, acting_user=partner_manager)
+    now = timezone.now()
+    if assigned_ago is not None:
+        assigned_at = now - assigned_ago
+        expires_at = licence_expiry(assigned_at, customer.tzinfo)
+    elif expires_at is not None:
+        assigned_at = add_calendar_months(expires_at, -12, customer.tzinfo)
+    else:
+        return order
+    LicenceOrder.objects.filter(pk=order.pk).update(
+        requested_at=assigned_at - timedelta(hours=2),
+        assigned_at=assigned_at,
+        expires_at=expires_at,
+        next_notice_at=expires_at - REMINDER_LEAD,
+    )
+    order.refresh_from_db()
+    return order
+
+
+def _move_seats(customer, order, allocated_at):
+    """Seats of ``order`` given when the order was young, expiring with it."""
+    with customer:
+        Allocation.objects.filter(order_id=order.pk).update(expires_at=order.expires_at, allocated_at=allocated_at)
+
+
+def _ids(customer, count=None, *, also=()):
+    with customer:
+        ids = list(Learner.objects.exclude(email__in=also).order_by("email").values_list("pk", flat=True))
+        extra = list(Learner.objects.filter(email__in=also).values_list("pk", flat=True))
+    return ids[:count] if count is not None else ids, extra
+
+
+def _acme(customer, partner_manager, manager):
+    ids, signing_in = _ids(customer, also=_signing_in(customer))
+    main = _order(customer, 40, partner_manager, assigned_ago=timedelta(days=30))
+    ending = _order(customer, 10, partner_manager, expires_at=timezone.now() + timedelta(hours=60))
+    seats.allocate(customer, ids[:8], acting_user=manager, order_id=ending.pk)
+    seats.allocate(customer, ids[8:] + signing_in, acting_user=manager, order_id=main.pk)
+    _move_seats(customer, ending, ending.assigned_at + timedelta(days=3))
+    _move_seats(customer, main, main.assigned_at + timedelta(days=1))
+
+
+def _globex(customer, partner_manager, manager):
+    ids, signing_in = _ids(customer, also=_signing_in(customer))
+    old = _order(customer, 30, partner_manager)
+    seats.allocate(customer, ids + signing_in, acting_user=manager, order_id=old.pk)
+    old = _order_expired(customer, old, timezone.now() - timedelta(days=1))
+    request_order(customer, 30, acting_user=manager)
+
+
+def _umbrella(customer, partner_manager, manager):
+    ids, signing_in = _ids(customer, also=_signing_in(customer))
+    old = _order(customer, 20, partner_manager)
+    seats.allocate(customer, ids[:18], acting_user=manager, order_id=old.pk)
+    _order_expired(customer, old, timezone.now() - timedelta(minutes=40))
+    new = _order(customer, 30, partner_manager, assigned_ago=timedelta(days=2))
+    seats.renew_expired(customer, acting_user=manager, learner_ids=ids[:6], order_id=new.pk)
+    seats.allocate(customer, ids[18:22] + signing_in, acting_user=manager, order_id=new.pk)
+    seats.deactivate_learner(customer, ids[0], acting_user=manager)
+    # ids[22:] are left without a licence: the pool was empty when they were added.
+
+
+def _initech(customer, partner_manager, manager):
+    ids, signing_in = _ids(customer, also=_signing_in(customer))
+    order = _order(customer, 15, partner_manager, assigned_ago=timedelta(days=100))
+    seats.allocate(customer, ids[:12] + signing_in, acting_user=manager, order_id=order.pk)
+    _move_seats(customer, order, order.assigned_at)
+
+
+def _order_expired(customer, order, expires_at):
+    assigned_at = add_calendar_months(expires_at, -12, customer.tzinfo)
+    LicenceOrder.objects.filter(pk=order.pk).update(
+        requested_at=assigned_at - timedelta(hours=2),
+        assigned_at=assigned_at,
+        expires_at=expires_at,
+        next_notice_at=expires_at - REMINDER_LEAD,
+    )
+    order.refresh_from_db()
+    _move_seats(customer, order, assigned_at + timedelta(days=1))
+    return order
+
+
+def _signing_in(customer):
+    return [learner for name, *_, learner in CUSTOMERS if name == customer.name][0][:1]
+
+
+LICENCE_STORIES = {"acme": _acme, "globex": _globex, "umbrella": _umbrella, "initech": _initech}
 
 
 def demo_sign_ins() -> str:
