@@ -116,7 +116,12 @@ def is_transient(error: BaseException) -> bool:
 
 
 def describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"[:2000]
+    """The error as operators read it in the ledger: its type and message."""
+    try:
+        text = str(error)
+    except Exception:  # a malformed provider error must not hide the original one
+        text = repr(error)
+    return f"{type(error).__name__}: {text}"[:2000]
 
 
 # --- Scan ------------------------------------------------------------------------------------
