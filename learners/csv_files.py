@@ -61,7 +61,9 @@ def decode(data: bytes) -> tuple[str, str]:
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding, candidates = "utf-16", ("utf-16",)
     elif b"\x00" in data:
-        if data[1:200:2].count(0) > 50 or data[0:200:2].count(0) > 50:
+        # Mostly-ASCII UTF-16 has a NUL in every other byte, and only there.
+        odd, even = data[1:400:2], data[0:400:2]
+        if min(odd.count(0), even.count(0)) == 0 and max(odd.count(0), even.count(0)) >= len(odd) * 0.9:
             raise CsvError(
                 "This file looks like UTF-16 text without a byte-order mark. "
                 "Save it from your spreadsheet as “CSV UTF-8” and upload it again."

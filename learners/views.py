@@ -242,20 +242,16 @@ def _status_context(upload: CsvUpload) -> dict:
 
 
 def renewal_summary(counts: dict) -> str:
+    """'Renewed 3 learners. Not renewed: 2 (unknown email: 1; ...).'"""
     renewed = counts.get("renew", 0)
     not_renewed = sum(n for code, n in counts.items() if code != "renew")
     text = f"Renewed {plural(renewed, 'learner')}."
     if not_renewed:
-        reasons = services.NOT_RENEWED_REASONS
-        text += (
-            f" Not renewed: {not_renewed:,} ("
-            + "; ".join(
-                f"{reasons[code].split(':')[0].split(' (')[0].lower()}: {counts[code]:,}"
-                for code, n in counts.items()
-                if code in reasons and n
-            )
-            + ")."
-        )
+        short = {
+            code: label.split(":")[0].split(" (")[0].lower() for code, label in services.NOT_RENEWED_REASONS.items()
+        }
+        why = "; ".join(f"{short[code]}: {counts[code]:,}" for code in short if counts.get(code))
+        text += f" Not renewed: {not_renewed:,} ({why})."
     return text
 
 
