@@ -170,7 +170,11 @@ def import_summary(added, allocated, skipped) -> str:
     text = "; ".join(parts) + "."
     if skipped:
         labels = services.NOT_ADDED_REASONS
-        text += " Skipped: " + ", ".join(f"{n:,} {labels.get(code, code).lower()}" for code, n in skipped.items()) + "."
+        text += (
+            " Skipped: "
+            + ", ".join(f"{skipped[code]:,} {label.lower()}" for code, label in labels.items() if skipped.get(code))
+            + "."
+        )
     return text
 
 
