@@ -64,9 +64,12 @@ class LicenceOrder(models.Model):
             ),
         ]
         indexes = [
+            # The partner's Requested Orders, newest first: unfiltered, by status (the
+            # default list), by customer, by requester (who may have requested thousands).
             models.Index(fields=["-requested_at", "-id"], name="order_requested_idx"),
-            models.Index(fields=["customer", "-requested_at"], name="order_customer_idx"),
-            models.Index(fields=["status", "-requested_at"], name="order_status_idx"),
+            models.Index(fields=["customer", "-requested_at", "-id"], name="order_customer_idx"),
+            models.Index(fields=["status", "-requested_at", "-id"], name="order_status_idx"),
+            models.Index(fields=["requested_by", "status", "-requested_at", "-id"], name="order_requester_idx"),
             models.Index(
                 fields=["customer", "expires_at"],
                 name="order_valid_pool_idx",

@@ -10,13 +10,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Min, Q, Sum
 from django.utils import timezone
 
 from accounts import audit
-from accounts.models import AuditEvent
+from accounts.models import AuditEvent, Role
 from licences.models import LicenceOrder, OrderStatus
 
 REMINDER_LEAD = timezone.timedelta(hours=72)
@@ -51,13 +51,44 @@ def validate_quantity(quantity) -> int:
     return quantity
 
 
+def _is_operator(user) -> bool:
+    return user.is_active and (user.role == Role.OPERATOR or user.is_superuser)
+
+
+def _check_may_request(customer, acting_user):
+    """Rule 1: a customer manager orders for their own company, a partner manager for
+    their own partner's customers, an operator for anyone."""
+    if not customer.is_active:
+        raise PermissionDenied(f"{customer.name} is deactivated.")
+    if acting_user.is_partner_manager and acting_user.partner_id == customer.partner_id:
+        return
+    if acting_user.is_customer_manager and acting_user.customer_id == customer.pk:
+        return
+    if _is_operator(acting_user):
+        return
+    raise PermissionDenied("You cannot order licences for this company.")
+
+
+def _acting_partner(acting_user, partner):
+    """The partner whose orders ``acting_user`` may assign or cancel: a partner
+    manager's own; an operator names one explicitly."""
+    if acting_user.is_partner_manager:
+        if partner is not None and partner.pk != acting_user.partner_id:
+            raise PermissionDenied("You can only act on your own customers' orders.")
+        return acting_user.partner
+    if _is_operator(acting_user) and partner is not None:
+        return partner
+    raise PermissionDenied("Only the partner's managers or an operator can assign or cancel orders.")
+
+
 @transaction.atomic
 def request_order(customer, quantity: int, *, acting_user, in_manage_mode=False) -> LicenceOrder:
     """A new order of ``quantity`` licences for ``customer``, in state requested.
 
     When a customer manager asks, the partner's managers are emailed; when a partner
-    manager orders in manage mode, they are the ones who will assign it."""
+    manager orders (in manage mode), they are the ones who will assign it."""
     validate_quantity(quantity)
+    _check_may_request(customer, acting_user)
     order = LicenceOrder.objects.create(customer=customer, quantity=quantity, requested_by=acting_user)
     audit.record(
         AuditEvent.Action.ORDER_REQUESTED,
@@ -68,17 +99,22 @@ def request_order(customer, quantity: int, *, acting_user, in_manage_mode=False)
         quantity=quantity,
     )
     if not acting_user.is_partner_manager:
+        # Someone else asked (a customer manager, or an operator on their behalf):
+        # the partner's managers are the ones who must act.
         from notifications.tasks import send_licence_request_email
 
         send_licence_request_email.delay_on_commit(order.pk)
     return order
 
 
-def _claim_requested(order_id, partner, **changes) -> LicenceOrder:
-    """Move a requested order of ``partner``'s customer to a new state, once.
+def _lock_requested(order, partner) -> LicenceOrder:
+    """The requested order ``order`` (an order or its id) of ``partner``'s customer,
+    locked until the transaction ends.
 
-    The row lock makes two managers, two tabs or a double click give one change;
-    the second caller finds the order no longer requested."""
+    The row lock makes two managers, two tabs or a double click give one change:
+    the second caller waits for the first to commit, then finds the order no longer
+    requested. Raises LicenceOrder.DoesNotExist for another partner's order."""
+    order_id = getattr(order, "pk", order)
     order = (
         LicenceOrder.objects.select_for_update(of=("self",))
         .select_related("customer__partner")
@@ -87,38 +123,34 @@ def _claim_requested(order_id, partner, **changes) -> LicenceOrder:
     )
     if order.status != OrderStatus.REQUESTED:
         raise OrderStateError(f"Order #{order.pk} is already {order.get_status_display().lower()}.")
-    for field, value in changes.items():
-        setattr(order, field, value)
-    order.save(update_fields=[*changes])
     return order
 
 
 @transaction.atomic
-def assign_order(order_id: int, *, acting_user, partner=None) -> LicenceOrder:
-    """Make a requested order live: valid for 12 calendar months from now.
+def assign_order(order, *, acting_user, partner=None, in_manage_mode=False) -> LicenceOrder:
+    """Make a requested order live: valid for 12 calendar months from now, on the
+    customer's calendar. Then, once committed, the customer's managers are emailed.
 
-    Raises LicenceOrder.DoesNotExist when the order is not one of ``partner``'s
-    customers' (``partner`` defaults to the acting manager's; operators pass it)."""
-    partner = partner or acting_user.partner
+    ``order`` is an order or its id. Raises LicenceOrder.DoesNotExist when it is not
+    one of ``partner``'s customers' (``partner`` defaults to the acting manager's;
+    operators pass it), OrderStateError when it is no longer requested."""
+    partner = _acting_partner(acting_user, partner)
+    order = _lock_requested(order, partner)
     now = timezone.now()
-    order = LicenceOrder.objects.select_related("customer").filter(customer__partner=partner).get(pk=order_id)
-    expires_at = licence_expiry(now, order.customer.tzinfo)
-    order = _claim_requested(
-        order_id,
-        partner,
-        status=OrderStatus.ASSIGNED,
-        assigned_at=now,
-        assigned_by=acting_user,
-        expires_at=expires_at,
-        next_notice_at=expires_at - REMINDER_LEAD,
-    )
+    order.status = OrderStatus.ASSIGNED
+    order.assigned_at = now
+    order.assigned_by = acting_user
+    order.expires_at = licence_expiry(now, order.customer.tzinfo)
+    order.next_notice_at = order.expires_at - REMINDER_LEAD
+    order.save(update_fields=["status", "assigned_at", "assigned_by", "expires_at", "next_notice_at"])
     audit.record(
         AuditEvent.Action.ORDER_ASSIGNED,
         actor=acting_user,
         customer=order.customer,
+        in_manage_mode=in_manage_mode,
         order_id=order.pk,
         quantity=order.quantity,
-        expires_at=expires_at.isoformat(),
+        expires_at=order.expires_at.isoformat(),
     )
     from notifications.tasks import send_licences_ready_email
 
@@ -127,15 +159,19 @@ def assign_order(order_id: int, *, acting_user, partner=None) -> LicenceOrder:
 
 
 @transaction.atomic
-def cancel_order(order_id: int, *, acting_user, partner=None) -> LicenceOrder:
-    partner = partner or acting_user.partner
-    order = _claim_requested(
-        order_id, partner, status=OrderStatus.CANCELLED, cancelled_at=timezone.now(), cancelled_by=acting_user
-    )
+def cancel_order(order, *, acting_user, partner=None, in_manage_mode=False) -> LicenceOrder:
+    """Cancel a requested order; same rules and errors as assign_order."""
+    partner = _acting_partner(acting_user, partner)
+    order = _lock_requested(order, partner)
+    order.status = OrderStatus.CANCELLED
+    order.cancelled_at = timezone.now()
+    order.cancelled_by = acting_user
+    order.save(update_fields=["status", "cancelled_at", "cancelled_by"])
     audit.record(
         AuditEvent.Action.ORDER_CANCELLED,
         actor=acting_user,
         customer=order.customer,
+        in_manage_mode=in_manage_mode,
         order_id=order.pk,
         quantity=order.quantity,
     )

@@ -8,6 +8,7 @@ urlpatterns = [
     # Customer side: a customer manager, or a partner manager in manage mode.
     path("licences/", orders.overview, name="overview"),
     path("licences/orders/", orders.orders, name="orders"),
+    path("licences/orders/request/", orders.request_licences, name="request_licences"),
     path("licences/expired/", renewals.expired, name="expired"),
     path("licences/expired/allocate/", renewals.allocate, name="allocate"),
     path("licences/expired/import/", renewals.import_allocation, name="import_allocation"),
@@ -19,4 +20,6 @@ urlpatterns = [
     path("licences/renewal/", renewals.renewal, name="renewal"),
     # Partner side.
     path("partner/licences/orders/", orders.partner_orders, name="partner_orders"),
+    path("partner/licences/orders/assign/", orders.assign, name="assign_order"),
+    path("partner/licences/orders/cancel/", orders.cancel, name="cancel_order"),
 ]

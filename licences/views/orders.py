@@ -1,29 +1,222 @@
-"""Licence orders: the customer's Licences overview and Orders tab, and the partner's
-Requested Orders with Assign and Cancel."""
+"""Licence orders: the customer's Licences overview, Orders tab and Request Licences,
+and the partner's Requested Orders with Add Filter, Assign and Cancel."""
 
-from django.shortcuts import render
+from html import escape
+from zoneinfo import ZoneInfo
 
+from django.contrib import messages
+from django.db.models import Case, F, Value, When
+from django.http import Http404, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role, User
 from accounts.permissions import customer_manager_required, partner_manager_required
 from common.pagination import paginate
-from licences.models import LicenceOrder
-from licences.services import pool_summary
+from licences import services
+from licences.filters import RequestedOrderFilter
+from licences.forms import OrderActionForm, RequestLicencesForm
+from licences.models import LicenceOrder, OrderStatus
+from partners.services import customers_of
+
+# --- Customer side: a customer manager, or a partner manager in manage mode ----------
 
 
 @customer_manager_required
 def overview(request):
-    customer = request.tenant
-    orders = LicenceOrder.objects.filter(customer=customer, status="assigned").order_by("-expires_at")
-    return render(request, "licences/overview.html", {"summary": pool_summary(customer), "orders": orders[:50]})
+    """The pool: total, allocated, free and next expiry, in sum and per assigned order;
+    valid orders first (soonest expiry first), then the expired ones."""
+    customer, now = request.tenant, timezone.now()
+    valid = When(expires_at__gt=now, then=Value(0))
+    orders = LicenceOrder.objects.filter(customer=customer, status=OrderStatus.ASSIGNED).order_by(
+        Case(valid, default=Value(1)),
+        Case(When(expires_at__gt=now, then=F("expires_at"))).asc(nulls_last=True),
+        F("expires_at").desc(),
+        "-id",
+    )
+    page = paginate(request, orders)
+    for order in page:
+        order.expired = order.expires_at <= now
+    context = {"summary": services.pool_summary(customer, now), "page": page}
+    return render(request, "licences/overview.html", context)
 
 
 @customer_manager_required
 def orders(request):
-    page = paginate(request, LicenceOrder.objects.filter(customer=request.tenant).select_related("requested_by"))
-    return render(request, "licences/orders.html", {"page": page})
+    orders = LicenceOrder.objects.filter(customer=request.tenant).select_related("requested_by")
+    return render(request, "licences/orders.html", {"page": paginate(request, orders.order_by("-requested_at", "-id"))})
+
+
+@customer_manager_required
+def request_licences(request):
+    """Orders → Request Licences → number of licences → Save. The customer is the one
+    the request runs in (request.tenant), never one named in the form."""
+    form = RequestLicencesForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        order = services.request_order(
+            request.tenant,
+            form.cleaned_data["quantity"],
+            acting_user=request.user,
+            in_manage_mode=request.in_manage_mode,
+        )
+        if request.in_manage_mode:
+            done = "Assign it from Licences → Orders → Requested Orders once you have left manage mode."
+        else:
+            done = f"{request.tenant.partner.name} has been told and will assign it."
+        messages.success(request, f"Order #{order.pk} for {order.quantity:,} licences requested. {done}")
+        return redirect("licences:orders")
+    return render(request, "licences/request.html", {"form": form})
+
+
+# --- Partner side ----------------------------------------------------------------------
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+STATUS_LABELS = dict(OrderStatus.choices)
+
+
+ROW_VALUES = (
+    "id",
+    "quantity",
+    "status",
+    "requested_at",
+    "expires_at",
+    "customer__name",
+    "customer__time_zone",
+    "requested_by__full_name",
+    "requested_by__email",
+)
+
+
+def _clock(local) -> str:
+    """A moment already on the customer's clock, as the pages show it: "5 Mar 2027, 14:30"."""
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year}, {local:%H:%M}"
+
+
+def _time(moment, tz) -> str:
+    """``moment`` on the customer's clock, as a <time> element."""
+    if moment is None:
+        return '<span class="muted">—</span>'
+    local = moment.astimezone(tz)
+    return f'<time datetime="{local.isoformat()}">{_clock(local)}</time>'
+
+
+def _order_row_html(values, *, assign_url, cancel_url) -> str:
+    """One <tr> of Requested Orders, from plain values (no model instances).
+
+    Built here, the way Django's admin builds its change list cells, rather than in
+    the template: this is the partner dashboard's busiest list, and at some fifteen
+    template variables a row the template engine was most of the page's server time.
+    Names typed by people are escaped; everything else is ours (numbers, dates,
+    status codes, URLs)."""
+    tz = ZoneInfo(values["customer__time_zone"])
+    order_id, status = values["id"], values["status"]
+    actions = ""
+    if status == OrderStatus.REQUESTED:
+        # The buttons submit the page's one "order-action" form (CSRF token, filters).
+        actions = (
+            '<details class="menu"><summary class="btn btn-light btn-sm dots" aria-label="Order actions" '
+            'title="Order actions">⋯</summary><div class="menu-items" role="menu">'
+            f'<button type="submit" form="order-action" formaction="{escape(assign_url)}" name="order" '
+            f'value="{order_id}" role="menuitem">Assign</button>'
+            f'<button type="submit" form="order-action" formaction="{escape(cancel_url)}" name="order" '
+            f'value="{order_id}" role="menuitem" class="danger" '
+            'data-confirm="Cancel this order? It cannot be assigned afterwards.">Cancel</button></div></details>'
+        )
+    requester = values["requested_by__full_name"] or values["requested_by__email"]
+    return (
+        f"<tr><td>#{order_id}</td><td><strong>{escape(values['customer__name'])}</strong></td>"
+        f'<td class="num">{values["quantity"]}</td>'
+        f'<td><span class="badge badge-{status}">{STATUS_LABELS[status]}</span></td>'
+        f"<td>{_time(values['requested_at'], tz)}</td><td>{escape(requester)}</td>"
+        f"<td>{_time(values['expires_at'], tz)}</td>"
+        f'<td class="actions-col">{actions}</td></tr>'
+    )
 
 
 @partner_manager_required
 def partner_orders(request):
-    """The partner's Licences section, Orders tab: Requested Orders."""
-    orders = LicenceOrder.objects.filter(customer__partner=request.user.partner).select_related("customer")
-    return render(request, "licences/partner_orders.html", {"page": paginate(request, orders)})
+    """Licences → Orders → Requested Orders: the partner's orders across its customers,
+    newest first, filtered by the query string.
+
+    A fixed number of queries whatever the number of rows: one page of orders with
+    their customer and requester joined, one to check a customer filter's id, one for
+    the requester choices when filtering by requester, and the customer choices only
+    when the filter form is shown (Add Filter)."""
+    partner = request.user.partner
+    orders = LicenceOrder.objects.filter(customer__partner=partner)
+    managers = User.objects.filter(partner=partner, role=Role.PARTNER_MANAGER).order_by("full_name", "email")
+    filterset = RequestedOrderFilter(request.GET, orders, customers=customers_of(partner), managers=managers)
+    valid = filterset.is_valid()
+    show_filters = not valid or request.GET.get("filters") == "open"
+    if request.htmx and show_filters:
+        return render(request, "licences/_order_filters.html", {"filter": filterset})
+    # An invalid filter gets its message rather than an unfiltered list.
+    orders = filterset.qs if valid else orders.none()
+    page = paginate(request, orders.order_by("-requested_at", "-id").values(*ROW_VALUES))
+    urls = {"assign_url": reverse("licences:assign_order"), "cancel_url": reverse("licences:cancel_order")}
+    rows = mark_safe("".join(_order_row_html(values, **urls) for values in page))  # noqa: S308 (escaped above)
+    query = filterset.url_without()  # the filters in force, without page or panel
+    page.query = QueryDict(query[1:])  # so Next and Previous keep the filters, and only them
+    context = {
+        "filter": filterset,
+        "show_filters": show_filters,
+        "filters_closed_url": query,
+        "filters_open_url": f"{query}&filters=open" if len(query) > 1 else "?filters=open",
+        "page": page,
+        "rows": rows,
+        "chips": filterset.active_filters(),
+        "list_url": reverse("licences:partner_orders"),
+        "return_query": query[1:],
+    }
+    return render(request, "licences/partner_orders.html", context)
+
+
+def _act_on_order(request, action):
+    """Assign or Cancel, then back to the list with its filters. Another partner's
+    order, or no order, is a 404; an order no longer requested gets a message."""
+    form = OrderActionForm(request.POST)
+    if not form.is_valid():
+        raise Http404("No such order.")
+    try:
+        order = action(
+            form.cleaned_data["order"],
+            acting_user=request.user,
+            partner=request.user.partner,
+            in_manage_mode=request.in_manage_mode,
+        )
+    except LicenceOrder.DoesNotExist:
+        raise Http404("No such order.") from None
+    except services.OrderStateError as error:
+        messages.error(request, str(error))
+        order = None
+    # Only the query string comes from the form, so this never redirects elsewhere.
+    query = QueryDict(form.cleaned_data["return_query"]).urlencode()
+    return order, reverse("licences:partner_orders") + (f"?{query}" if query else "")
+
+
+@require_POST
+@partner_manager_required
+def assign(request):
+    order, back = _act_on_order(request, services.assign_order)
+    if order is not None:
+        customer = order.customer
+        expires = _clock(order.expires_at.astimezone(customer.tzinfo))
+        messages.success(
+            request,
+            f"Order #{order.pk} assigned: {order.quantity:,} licences for {customer.name}, valid until "
+            f"{expires} ({customer.time_zone}). {customer.name}'s managers will be emailed that they are "
+            "ready for allocation.",
+        )
+    return redirect(back)
+
+
+@require_POST
+@partner_manager_required
+def cancel(request):
+    order, back = _act_on_order(request, services.cancel_order)
+    if order is not None:
+        messages.success(request, f"Order #{order.pk} for {order.customer.name} cancelled.")
+    return redirect(back)

@@ -6,6 +6,12 @@ document.addEventListener("click", (event) => {
   });
 });
 
+// Buttons (or forms) that ask before doing something that cannot be undone (Cancel an order).
+document.addEventListener("submit", (event) => {
+  const asker = [event.submitter, event.target].find((el) => el && el.dataset && el.dataset.confirm);
+  if (asker && !window.confirm(asker.dataset.confirm)) event.preventDefault();
+});
+
 // Expired Licences: Select All ticks this page's boxes and means every learner that
 // matches the search, on every page (the server receives the search, not ids).
 document.addEventListener("change", (event) => {
@@ -53,4 +59,43 @@ document.addEventListener("DOMContentLoaded", () => {
       .catch(() => window.setTimeout(poll, 3000));
   };
   window.setTimeout(poll, 500);
+});
+
+// Filter forms: leave empty fields out of the URL, so a shared link says only what is
+// filtered. Fields are enabled again when the page comes back from the back/forward cache.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!form.matches || !form.matches("form[data-compact-query]")) return;
+  form.querySelectorAll("input, select").forEach((field) => {
+    if (field.name && field.value === "") field.disabled = true;
+  });
+});
+window.addEventListener("pageshow", () => {
+  document.querySelectorAll("form[data-compact-query] :disabled").forEach((field) => { field.disabled = false; });
+});
+
+// Add Filter: open the filter form in place (the link alone works too, by reloading the
+// page with the form open). The form is fetched only when asked for: a partner's list of
+// customers can be long.
+document.addEventListener("click", async (event) => {
+  const toggle = event.target.closest && event.target.closest("a[data-filters-toggle]");
+  if (!toggle || event.metaKey || event.ctrlKey || event.shiftKey) return;
+  const slot = document.getElementById(toggle.getAttribute("aria-controls"));
+  if (!slot) return;
+  event.preventDefault();
+  if (toggle.getAttribute("aria-expanded") === "true") {
+    slot.replaceChildren();
+    toggle.setAttribute("aria-expanded", "false");
+    return;
+  }
+  try {
+    const response = await fetch(toggle.href, { headers: { "HX-Request": "true" }, credentials: "same-origin" });
+    if (!response.ok) throw new Error(response.statusText);
+    slot.innerHTML = await response.text();
+    toggle.setAttribute("aria-expanded", "true");
+    const first = slot.querySelector("select, input");
+    if (first) first.focus();
+  } catch (error) {
+    window.location.href = toggle.href;
+  }
 });

@@ -1,0 +1,323 @@
+"""Server time of the partner's Requested Orders page at 1,000 and 100,000 orders.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/licences .venv/bin/python benchmarks/requested_orders.py
+
+Creates a throwaway database ``licences_bench`` on the server named by DATABASE_URL
+(dropped at the end unless ``--keep``), migrates the public schema, and fills one
+partner with 2,000 customers (public rows only: the page never enters a tenant
+schema, so no schemas are created) and their managers. Orders are inserted with one
+SQL statement: first 1,000, then 99,000 more. At each size it times, through Django's
+test Client and the whole middleware stack, the Requested Orders page (default,
+every status, and with two filters) beside a bare Django view that runs one query,
+and counts each page's queries. Target: within 3x the bare view, and the same number
+of queries at 1,000 and at 100,000 orders.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BENCH_DATABASE = "licences_bench"
+CUSTOMERS = 2_000
+SIZES = (1_000, 100_000)
+TIME_ZONES = ("Europe/London", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney")
+
+
+def database_urls():
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/licences")
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}")), urlunsplit(parts._replace(path="/postgres"))
+
+
+def recreate_database(maintenance_url):
+    import psycopg
+
+    with psycopg.connect(maintenance_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+
+
+def drop_database(maintenance_url):
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(maintenance_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+
+
+def setup_django(bench_url):
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.test_settings"  # real settings, local email, no HTTPS
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+
+
+# --- The world ------------------------------------------------------------------------
+
+
+def fill_world():
+    """One partner, its two managers, 2,000 customers with one manager each."""
+    from django.contrib.auth.hashers import make_password
+
+    from accounts.models import Role, User
+    from customers.models import Customer
+    from partners.models import Partner
+
+    partner = Partner.objects.create(name="Bench Partner")
+    other = Partner.objects.create(name="Other Partner")
+    password = make_password("bench-password")
+    managers = User.objects.bulk_create(
+        User(
+            email=f"manager{i}@partner.bench",
+            full_name=f"Partner Manager {i}",
+            role=Role.PARTNER_MANAGER,
+            partner=partner,
+            password=password,
+        )
+        for i in (1, 2)
+    )
+    customers = Customer.objects.bulk_create(
+        Customer(
+            name=f"Customer {i:04d}",
+            partner=partner if i % 50 else other,
+            schema_name=f"bench_{i}",
+            time_zone=TIME_ZONES[i % len(TIME_ZONES)],
+        )
+        for i in range(1, CUSTOMERS + 1)
+    )
+    User.objects.bulk_create(
+        User(
+            email=f"manager@customer{i}.bench",
+            full_name=f"Customer Manager {i}",
+            role=Role.CUSTOMER_MANAGER,
+            customer=customer,
+            password=password,
+        )
+        for i, customer in enumerate(customers, start=1)
+    )
+    return partner, managers[0]
+
+
+def insert_orders(count, first):
+    """``count`` orders numbered from ``first``, over every customer, requested over the
+    last three years: 1 in 10 requested, 1 in 20 cancelled, the rest assigned, each
+    requested by the customer's manager or (in manage mode) a partner manager."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH customers AS (
+                SELECT array_agg(c.id ORDER BY c.id) AS ids, array_agg(u.id ORDER BY c.id) AS managers
+                FROM customers_customer c JOIN accounts_user u ON u.customer_id = c.id
+            ), partner_manager AS (
+                SELECT min(id) AS id FROM accounts_user WHERE role = 'partner_manager'
+            ), rows AS (
+                SELECT n,
+                       1 + (n * 7919) %% cardinality(customers.ids) AS k,
+                       now() - (((n * 104729) %% 1095) || ' days')::interval
+                             - (((n * 613) %% 86400) || ' seconds')::interval AS requested_at,
+                       CASE WHEN n %% 10 = 0 THEN 'requested' WHEN n %% 20 = 1 THEN 'cancelled' ELSE 'assigned' END
+                           AS status
+                FROM generate_series(%s::bigint, %s::bigint) AS n, customers
+            )
+            INSERT INTO licences_licenceorder
+                (customer_id, quantity, status, allocated_count, requested_at, requested_by_id,
+                 assigned_at, assigned_by_id, cancelled_at, cancelled_by_id, expires_at, next_notice_at)
+            SELECT customers.ids[rows.k],
+                   1 + (rows.n * 31) %% 500,
+                   rows.status,
+                   0,
+                   rows.requested_at,
+                   CASE WHEN rows.n %% 3 = 0 THEN partner_manager.id ELSE customers.managers[rows.k] END,
+                   CASE WHEN rows.status = 'assigned' THEN rows.requested_at + interval '1 day' END,
+                   CASE WHEN rows.status = 'assigned' THEN partner_manager.id END,
+                   CASE WHEN rows.status = 'cancelled' THEN rows.requested_at + interval '1 day' END,
+                   CASE WHEN rows.status = 'cancelled' THEN partner_manager.id END,
+                   CASE WHEN rows.status = 'assigned' THEN rows.requested_at + interval '1 day 1 year' END,
+                   NULL
+            FROM rows, customers, partner_manager
+            """,
+            [first, first + count - 1],
+        )
+        cursor.execute("ANALYZE")
+
+
+# --- The pages ----------------------------------------------------------------------
+
+
+def bare_view(request):
+    """The yardstick: the same middleware, one query, a tiny response."""
+    from django.http import HttpResponse
+
+    from licences.models import LicenceOrder
+
+    latest = LicenceOrder.objects.order_by("-requested_at").values_list("pk", flat=True).first()
+    return HttpResponse(f"latest order: {latest}")
+
+
+def install_urls():
+    from django.conf import settings
+    from django.urls import clear_url_caches, path
+
+    from config.urls import urlpatterns
+
+    class BenchURLs:
+        """The project's URLs plus the bare view (a class, so the resolver can cache it)."""
+
+    BenchURLs.urlpatterns = [path("bench/bare/", bare_view), *urlpatterns]
+    settings.ROOT_URLCONF = BenchURLs
+    clear_url_caches()
+
+
+def pages(partner, manager):
+    from customers.models import Customer
+
+    customer = Customer.objects.filter(partner=partner).order_by("pk")[7]
+    orders = "/partner/licences/orders/"
+    return [
+        (BARE, "/bench/bare/"),
+        ("Requested Orders (default: requested)", orders),
+        ("Requested Orders, any status", f"{orders}?status=any"),
+        ("  2 filters: customer + requested from", f"{orders}?customer={customer.pk}&requested_from=2020-01-01"),
+        ("  2 filters: licences from + requester", f"{orders}?quantity_min=250&requester={manager.pk}"),
+        ("  any status, page 40", f"{orders}?status=any&page=40"),
+        ("  Add Filter form open (2,000 customers)", f"{orders}?filters=open"),
+    ]
+
+
+BARE = "bare view, one query"
+
+
+class QueryCounter:
+    """Counts the statements a request sends, leaving out django-tenants' own
+    ``SET search_path`` (reported apart: it is the same plumbing for every page)."""
+
+    def __init__(self):
+        self.queries = self.search_path = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        if sql.startswith("SET search_path"):
+            self.search_path += 1
+        else:
+            self.queries += 1
+        return execute(sql, params, many, context)
+
+
+def count_queries(client, url):
+    from django.db import connection
+
+    counter = QueryCounter()
+    with connection.execute_wrapper(counter):
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return counter.queries, counter.search_path
+
+
+def measure(client, urls, runs):
+    """Median server time of each URL; the URLs take turns, so that other load on the
+    machine falls on every page alike."""
+    samples = {url: [] for url in urls}
+    for url in urls:
+        for _ in range(5):  # warm caches, templates and the connection
+            assert client.get(url).status_code == 200
+    for _ in range(runs):
+        for url in urls:
+            start = time.perf_counter()
+            client.get(url)
+            samples[url].append(time.perf_counter() - start)
+    return {url: statistics.median(times) * 1000 for url, times in samples.items()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=50, help="timed requests per page (median reported)")
+    parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DATABASE} database afterwards")
+    parser.add_argument(
+        "--limit-set-calls",
+        action="store_true",
+        help="turn on django-tenants' TENANT_LIMIT_SET_CALLS (one SET search_path per request, not per query)",
+    )
+    args = parser.parse_args()
+
+    bench_url, maintenance_url = database_urls()
+    print(f"Creating {BENCH_DATABASE} on {urlsplit(bench_url).hostname} ...", flush=True)
+    recreate_database(maintenance_url)
+    setup_django(bench_url)
+    try:
+        run(args)
+    finally:
+        if not args.keep:
+            drop_database(maintenance_url)
+
+
+def run(args):
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.test import Client
+
+    if args.limit_set_calls:
+        settings.TENANT_LIMIT_SET_CALLS = True
+    call_command("migrate_schemas", shared=True, verbosity=0)
+    install_urls()
+    partner, manager = fill_world()
+    client = Client()
+    client.force_login(manager)
+    listed = pages(partner, manager)
+
+    results, inserted = {}, 0
+    for size in SIZES:
+        started = time.perf_counter()
+        insert_orders(size - inserted, first=inserted + 1)
+        inserted = size
+        print(
+            f"{size:,} orders over {CUSTOMERS:,} customers inserted in {time.perf_counter() - started:.1f}s; "
+            f"timing {args.runs} requests per page ...",
+            flush=True,
+        )
+        times = measure(client, [url for _, url in listed], args.runs)
+        for label, url in listed:
+            results[label, size] = (times[url], *count_queries(client, url))
+
+    print()
+    width = 44
+    header = f"{'page':<{width}}" + "".join(f"{f'{size:,} orders':>24}" for size in SIZES) + f"{'same queries':>14}"
+    print(header)
+    print(f"{'':<{width}}" + "".join(f"{'ms':>9}{'x bare':>8}{'queries':>7}" for _ in SIZES))
+    print("-" * len(header))
+    for label, _ in listed:
+        line = f"{label:<{width}}"
+        for size in SIZES:
+            ms, queries, _ = results[label, size]
+            line += f"{ms:>9.2f}{ms / results[BARE, size][0]:>8.2f}{queries:>7}"
+        same = len({results[label, size][1] for size in SIZES}) == 1
+        print(line + f"{'yes' if same else 'NO':>14}")
+    search_paths = sorted({results[label, size][2] for label, _ in listed for size in SIZES})
+    print()
+    print(
+        f"Median of {args.runs} requests per page, the pages taking turns, through django.test.Client (all "
+        "middleware, session, auth, template rendering)."
+    )
+    print(
+        f"Queries leave out django-tenants' SET search_path ({'/'.join(map(str, search_paths))} per request"
+        f"{', TENANT_LIMIT_SET_CALLS on' if args.limit_set_calls else ''})."
+    )
+    print(
+        "The partner owns 1,960 of the 2,000 customers and 98% of the orders. Target: within 3x the bare "
+        "view, the same queries at both sizes."
+    )
+
+
+if __name__ == "__main__":
+    main()
