@@ -156,7 +156,11 @@ class RequestedOrderFilter(django_filters.FilterSet):
         widget=QuickSelect,
     )
     status = django_filters.ChoiceFilter(
-        label="Status", choices=STATUS_CHOICES, empty_label=None, method="filter_status"
+        label="Status",
+        choices=STATUS_CHOICES,
+        empty_label=None,
+        method="filter_status",
+        error_messages={"invalid_choice": "Choose a status from the list."},
     )
     requested_from = _date_filter("Requested from", "filter_requested_from")
     requested_to = _date_filter("Requested to", "filter_requested_to")
@@ -167,6 +171,7 @@ class RequestedOrderFilter(django_filters.FilterSet):
         choices=[],  # the partner's managers, set per request
         empty_label="Anyone",
         method="filter_requester",
+        error_messages={"invalid_choice": "Choose one of the people in the list."},
     )
 
     class Meta:

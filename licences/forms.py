@@ -19,10 +19,7 @@ class RequestLicencesForm(forms.Form):
     quantity = forms.CharField(
         label="Number of licences",
         max_length=MAX_INPUT_LENGTH,
-        error_messages={
-            "required": "Enter the number of licences.",
-            "max_length": "Enter a number of licences from 1 to {max}.",
-        },
+        error_messages={"required": "Enter the number of licences."},
         widget=forms.NumberInput(attrs={"min": 1, "step": 1, "inputmode": "numeric", "autofocus": True}),
     )
 

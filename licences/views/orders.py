@@ -54,7 +54,7 @@ def orders(request):
 def request_licences(request):
     """Orders → Request Licences → number of licences → Save. The customer is the one
     the request runs in (request.tenant), never one named in the form."""
-    form = RequestLicencesForm(request.POST or None)
+    form = RequestLicencesForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         order = services.request_order(
             request.tenant,

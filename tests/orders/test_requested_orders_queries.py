@@ -1,0 +1,48 @@
+"""Requested Orders runs a fixed number of SQL queries whatever the number of rows."""
+
+import pytest
+
+from tests.orders.conftest import REQUESTED_ORDERS, order_for, page_queries
+
+
+def fill(world, count):
+    people = [(world["acme"], world["dana"]), (world["globex"], world["erin"]), (world["acme"], world["alice"])]
+    for n in range(count):
+        customer, requester = people[n % 3]
+        order_for(customer, requester, n + 1, status="assigned" if n % 4 == 0 else "requested")
+
+
+@pytest.mark.parametrize(
+    ("params", "queries"),
+    [
+        # session, user, the manager's partner (sign-in checks), one page of orders
+        ({}, 4),
+        ({"status": "any"}, 4),
+        # + checking the customer id is one of the partner's
+        ({"status": "any", "customer": "acme", "quantity_min": "2"}, 5),
+        # + the partner's managers, the requester choices
+        ({"status": "any", "requester": "customers", "requested_from": "2020-01-01"}, 5),
+        # + the customer choices and the managers, for the form
+        ({"filters": "open"}, 6),
+    ],
+)
+def test_same_queries_with_3_and_30_orders(client, world, params, queries):
+    client.force_login(world["alice"])
+    params = {k: (world["acme"].pk if v == "acme" else v) for k, v in params.items()}
+    url = f"{REQUESTED_ORDERS}?" + "&".join(f"{k}={v}" for k, v in params.items())
+
+    fill(world, 3)
+    with_three = page_queries(client, url)
+    fill(world, 27)
+    with_thirty = page_queries(client, url)
+
+    assert len(with_three) == len(with_thirty) == queries, with_thirty
+
+
+def test_exact_query_count_with_django_assert_num_queries(client, world, django_assert_num_queries):
+    fill(world, 30)
+    client.force_login(world["alice"])
+    client.get(REQUESTED_ORDERS)  # warm up: the sign-in's session row exists
+    # 4 queries, each preceded by django-tenants' SET search_path.
+    with django_assert_num_queries(8):
+        client.get(REQUESTED_ORDERS)
