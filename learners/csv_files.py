@@ -98,7 +98,7 @@ def _records(text: str, delimiter: str) -> Iterator[list[str]]:
 
 
 def _is_blank(record: list[str]) -> bool:
-    return not any(cell.strip() for cell in record)
+    return not "".join(record).strip()
 
 
 def detect_delimiter(text: str) -> str:

@@ -1,0 +1,330 @@
+"""Time and peak memory of a 100,000-row CSV renewal (preview and renew) and of
+Select All over 50,000 learners, each beside PostgreSQL's own floor for the same rows.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/licences .venv/bin/python benchmarks/renewal.py
+
+Creates a throwaway database ``licences_bench_renewal`` on the server named by
+DATABASE_URL (dropped at the end unless ``--keep``), migrates it, creates one customer
+(its schema migrated) and fills it, with a few SQL statements, with 100,000 learners
+whose licences expired yesterday (half of them at ``north…`` addresses, half at
+``south…``), and a newly assigned order of 100,000 licences waiting to renew them.
+
+What is measured, through the service functions the views call:
+
+- ``preview_csv_renewal`` of a 100,000-row CSV file (the page's review);
+- ``renew_from_csv`` of the same file: all 100,000 learners renewed in one transaction;
+- ``renew_expired(select_all=True, search="north")``: Select All over 50,000 learners.
+
+The floors, PostgreSQL alone doing the least work on the same rows:
+
+- CSV: ``COPY`` of the file's 100,000 rows (email, name; format csv) into a table
+  with a primary key and a unique index on email, like a learners table;
+- Select All: one ``INSERT … SELECT`` of 50,000 allocation rows into a copy of the
+  allocations table (same columns and indexes).
+
+Each timing is the median of three runs; runs that change data are rolled back
+(except the last CSV renewal, which commits), so every run starts from the same state.
+Peak memory is measured in a separate run under tracemalloc (Python allocations of
+the call), and the process's resident high-water mark is printed too. Targets: each
+within 3x its floor; peak memory of the import under 250 MB.
+"""
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BENCH_DATABASE = "licences_bench_renewal"
+LEARNERS = 100_000
+RUNS = 3
+
+
+class Rollback(Exception):
+    pass
+
+
+def database_urls():
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/licences")
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}")), urlunsplit(parts._replace(path="/postgres"))
+
+
+def recreate_database(maintenance_url):
+    import psycopg
+
+    with psycopg.connect(maintenance_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+
+
+def drop_database(maintenance_url):
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(maintenance_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+
+
+def setup_django(bench_url):
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.test_settings"  # real settings, tasks eager, local email
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate_schemas", shared=True, verbosity=0)
+
+
+def fill():
+    """One customer, 100,000 learners whose seats expired yesterday, a new order."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import Role, User
+    from customers.services import create_customer
+    from licences.models import LicenceOrder
+    from licences.services import assign_order, request_order
+    from partners.models import Partner
+
+    partner = Partner.objects.create(name="Bench Partner")
+    manager = User.objects.create_user("pm@bench.example", "x", role=Role.PARTNER_MANAGER, partner=partner)
+    customer = create_customer(name="Bench Customer", partner=partner, schema_name="bench")
+    old = assign_order(request_order(customer, LEARNERS, acting_user=manager).pk, acting_user=manager)
+    expired_at = timezone.now() - timedelta(days=1)
+    LicenceOrder.objects.filter(pk=old.pk).update(
+        expires_at=expired_at, assigned_at=expired_at - timedelta(days=365), allocated_count=LEARNERS
+    )
+    new = assign_order(request_order(customer, LEARNERS, acting_user=manager).pk, acting_user=manager)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO bench.learners_learner (email, name, status, created_at)
+            SELECT CASE WHEN g %% 2 = 0 THEN 'north' ELSE 'south' END || lpad(g::text, 6, '0') || '@bench.example',
+                   'Learner ' || g, 'active', now()
+            FROM generate_series(1, %s) AS g
+            """,
+            [LEARNERS],
+        )
+        cursor.execute(
+            """
+            INSERT INTO bench.learners_allocation
+                (learner_id, order_id, expires_at, allocated_at, allocated_by_id, ended_at, end_reason)
+            SELECT id, %s, %s, %s, NULL, NULL, '' FROM bench.learners_learner
+            """,
+            [old.pk, expired_at, expired_at - timedelta(days=300)],
+        )
+        cursor.execute("ANALYZE bench.learners_learner")
+        cursor.execute("ANALYZE bench.learners_allocation")
+        cursor.execute("SELECT email, name FROM bench.learners_learner ORDER BY id")
+        rows = cursor.fetchall()
+    csv_bytes = ("Email,Name\r\n" + "".join(f"{email},{name}\r\n" for email, name in rows)).encode()
+    return customer, manager, new, csv_bytes
+
+
+def timed(action, *, rollback=True):
+    """Seconds taken by ``action`` in a transaction, rolled back afterwards. The
+    tables are vacuumed first (not timed), so the dead rows a rolled-back run
+    leaves behind do not slow the next one down."""
+    from django.db import connection, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE bench.learners_allocation, bench.learners_learner")
+    started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            result = action()
+            elapsed = time.perf_counter() - started
+            if rollback:
+                raise Rollback
+    except Rollback:
+        pass
+    else:
+        elapsed = time.perf_counter() - started  # the commit (and its deferred checks) included
+    return elapsed, result
+
+
+def median_time(action, *, runs=RUNS):
+    times = []
+    result = None
+    for _ in range(runs):
+        elapsed, result = timed(action)
+        times.append(elapsed)
+    return statistics.median(times), result
+
+
+def peak_memory(action):
+    """Peak Python memory of one run of ``action`` (rolled back), in MB."""
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    timed(action)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 1_048_576
+
+
+def copy_floors(csv_bytes, new_order):
+    """COPY of the 100,000 rows: the CSV's rows into a learners-like table, and the
+    100,000 allocation rows a renewal writes into a copy of the allocations table."""
+    from django.db import connection
+    from django.utils import timezone
+
+    now = timezone.now().isoformat()
+    allocation_rows = "".join(
+        f"{learner_id}\t{new_order.pk}\t{new_order.expires_at.isoformat()}\t{now}\t1\t\\N\t\n"
+        for learner_id in range(1, LEARNERS + 1)
+    ).encode()
+
+    def copy_into(create, copy_sql, data):
+        def action():
+            with connection.cursor() as cursor:
+                cursor.execute(create)
+                started = time.perf_counter()
+                with cursor.copy(copy_sql) as copy:
+                    view, chunk = memoryview(data), 1 << 20
+                    for offset in range(0, len(view), chunk):
+                        copy.write(view[offset : offset + chunk])
+                return time.perf_counter() - started
+
+        return statistics.median(timed(action)[1] for _ in range(RUNS))
+
+    csv_floor = copy_into(
+        "CREATE TABLE floor_copy (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, "
+        "email varchar(254) NOT NULL UNIQUE, name varchar(150) NOT NULL)",
+        "COPY floor_copy (email, name) FROM STDIN (FORMAT csv, HEADER true)",
+        csv_bytes,
+    )
+    allocation_floor = copy_into(
+        "CREATE TABLE floor_alloc (LIKE bench.learners_allocation INCLUDING ALL)",
+        "COPY floor_alloc (learner_id, order_id, expires_at, allocated_at, allocated_by_id, ended_at, end_reason) "
+        "FROM STDIN",
+        allocation_rows,
+    )
+    return csv_floor, allocation_floor
+
+
+def insert_select_floor(new_order):
+    from django.db import connection
+
+    def action():
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TABLE floor_alloc (LIKE bench.learners_allocation INCLUDING ALL)")
+            started = time.perf_counter()
+            cursor.execute(
+                """
+                INSERT INTO floor_alloc (learner_id, order_id, expires_at, allocated_at, allocated_by_id, ended_at, end_reason)
+                SELECT a.learner_id, %s, %s, now(), 1, NULL, ''
+                FROM bench.learners_allocation a JOIN bench.learners_learner l ON l.id = a.learner_id
+                WHERE l.email LIKE '%%north%%'
+                """,
+                [new_order.pk, new_order.expires_at],
+            )
+            assert cursor.rowcount == LEARNERS // 2
+            return time.perf_counter() - started
+
+    return statistics.median(timed(action)[1] for _ in range(RUNS))
+
+
+def line(label, seconds, floor, memory=None):
+    ratio = seconds / floor if floor else float("nan")
+    text = f"  {label:<44} {seconds:7.3f} s   floor {floor:6.3f} s   {ratio:4.1f}x floor"
+    if memory is not None:
+        text += f"   peak {memory:6.2f} MB"
+    return text
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    args = parser.parse_args()
+    bench_url, maintenance_url = database_urls()
+    recreate_database(maintenance_url)
+    try:
+        setup_django(bench_url)
+        from django.core.files.uploadedfile import SimpleUploadedFile
+        from django.db import connection
+
+        from learners import services
+        from learners.models import CsvUpload
+
+        print(f"Filling one customer schema with {LEARNERS:,} learners whose licences expired…", flush=True)
+        started = time.perf_counter()
+        customer, manager, new_order, csv_bytes = fill()
+        print(f"  done in {time.perf_counter() - started:.1f} s; CSV file {len(csv_bytes) / 1_048_576:.1f} MB")
+        upload = services.store_upload(
+            customer, SimpleUploadedFile("bench.csv", csv_bytes), CsvUpload.Purpose.ALLOCATION, acting_user=manager
+        )
+        connection.set_tenant(customer)
+
+        def preview():
+            return services.preview_csv_renewal(customer, upload, 0)
+
+        def renew():
+            return services.renew_from_csv(customer, upload, 0, acting_user=manager)
+
+        def select_all():
+            return services.renew_expired(customer, acting_user=manager, select_all=True, search="north")
+
+        print("Floors (PostgreSQL alone, same rows)…", flush=True)
+        csv_copy_seconds, copy_seconds = copy_floors(csv_bytes, new_order)
+        insert_seconds = insert_select_floor(new_order)
+
+        print("CSV preview…", flush=True)
+        preview_memory = peak_memory(preview)
+        preview_seconds, result = median_time(preview)
+        assert result.counts == {"renew": LEARNERS}, result.counts
+
+        print("Select All…", flush=True)
+        select_memory = peak_memory(select_all)
+        select_seconds, outcome = median_time(select_all)
+        assert outcome.allocated == LEARNERS // 2, outcome
+
+        print("CSV renewal…", flush=True)
+        renew_memory = peak_memory(renew)
+        renew_seconds, result = median_time(renew)
+        assert result.counts == {"renew": LEARNERS}, result.counts
+        committed_seconds, _ = timed(renew, rollback=False)
+        with customer:
+            assert not services.expired_learners().exists()
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+        print()
+        print(f"Renewal benchmark: one customer schema, {LEARNERS:,} learners with expired licences")
+        print(
+            f"  PostgreSQL: {connection.cursor().connection.info.parameter_status('server_version')}, {os.cpu_count()} CPUs"
+        )
+        print(line("CSV preview, 100,000 rows", preview_seconds, copy_seconds, preview_memory))
+        print(line("CSV renew, 100,000 rows (rolled back)", renew_seconds, copy_seconds, renew_memory))
+        print(line("CSV renew, 100,000 rows (committed)", committed_seconds, copy_seconds))
+        print(line("Select All, 50,000 learners", select_seconds, insert_seconds, select_memory))
+        print(
+            "  floors: COPY of the 100,000 allocation rows a renewal writes, into a copy of the allocations "
+            "table;\n          one INSERT … SELECT of 50,000 allocation rows into the same"
+        )
+        print(f"  (COPY of the CSV file's own 100,000 rows into a learners-like table: {csv_copy_seconds:.3f} s)")
+        print(f"  process peak resident memory (whole run, data set-up included): {rss:.0f} MB")
+        ok = (
+            max(preview_seconds, renew_seconds) <= 3 * copy_seconds
+            and select_seconds <= 3 * insert_seconds
+            and max(preview_memory, renew_memory) < 250
+        )
+        print("  targets (3x floor, import under 250 MB):", "met" if ok else "NOT met")
+    finally:
+        if not args.keep:
+            drop_database(maintenance_url)
+
+
+if __name__ == "__main__":
+    main()
