@@ -161,6 +161,8 @@ class RequestedOrderFilter(django_filters.FilterSet):
         empty_label=None,
         method="filter_status",
         error_messages={"invalid_choice": "Choose a status from the list."},
+        # The default, left out of the URL by static/js/app.js.
+        widget=forms.Select(attrs={"data-default": OrderStatus.REQUESTED}),
     )
     requested_from = _date_filter("Requested from", "filter_requested_from")
     requested_to = _date_filter("Requested to", "filter_requested_to")

@@ -61,13 +61,14 @@ document.addEventListener("DOMContentLoaded", () => {
   window.setTimeout(poll, 500);
 });
 
-// Filter forms: leave empty fields out of the URL, so a shared link says only what is
-// filtered. Fields are enabled again when the page comes back from the back/forward cache.
+// Filter forms: leave empty fields (and fields left at their default) out of the URL, so
+// a shared link says only what is filtered. Fields are enabled again when the page comes
+// back from the back/forward cache.
 document.addEventListener("submit", (event) => {
   const form = event.target;
   if (!form.matches || !form.matches("form[data-compact-query]")) return;
   form.querySelectorAll("input, select").forEach((field) => {
-    if (field.name && field.value === "") field.disabled = true;
+    if (field.name && (field.value === "" || field.value === field.dataset.default)) field.disabled = true;
   });
 });
 window.addEventListener("pageshow", () => {
