@@ -128,12 +128,26 @@ def describe(error: BaseException) -> str:
 
 
 def due_orders(now: datetime, limit: int):
-    """The scan: orders with a notice due, oldest first. One query on one partial index."""
+    """Orders with a notice due, oldest first, as a queryset (for the dry run)."""
     return LicenceOrder.objects.filter(next_notice_at__lte=now).order_by("next_notice_at")[:limit]
 
 
+# The scan the scheduler runs every few minutes, the same as ``due_orders``, written
+# out: one range read of the partial index on next_notice_at, no join, and none of
+# the ORM's per-call compiling (half the time of a sub-millisecond query).
+_SCAN_SQL = """
+SELECT id FROM licences_licenceorder
+WHERE next_notice_at <= %s
+ORDER BY next_notice_at
+LIMIT %s
+"""
+
+
 def due_order_ids(now: datetime, limit: int) -> list[int]:
-    return list(due_orders(now, limit).values_list("pk", flat=True))
+    """The scan: ids of the orders with a notice due, oldest first, at most ``limit``."""
+    with connection.cursor() as cursor:
+        cursor.execute(_SCAN_SQL, [now, limit])
+        return [order_id for (order_id,) in cursor.fetchall()]
 
 
 # --- Claim -----------------------------------------------------------------------------------

@@ -1,0 +1,345 @@
+"""The expiry scheduler's scan over 1,000,000 orders, at 200 and at 2,000 customers.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/licences .venv/bin/python benchmarks/expiry_scan.py
+
+Creates a throwaway database ``licences_bench_expiry`` on the server named by
+DATABASE_URL (dropped at the end unless ``--keep``) and migrates the public schema.
+For each customer count it fills, with bulk SQL, one partner, the customers (public
+rows only: the scan never enters a tenant schema, so no schemas are created) with one
+manager each, and 1,000,000 assigned orders spread over those customers, assigned
+uniformly over the last two years. The orders and the ledger are left as a scheduler
+that last ran six hours ago would leave them: expired orders have both notices sent
+and no ``next_notice_at``; the others wait for their reminder or their expiry notice.
+
+Then it times, median of many runs taking turns:
+- the scan, exactly as the periodic task runs it (``notifications.services.due_order_ids``
+  through Django's connection), beside the bare indexed SELECT of the same rows sent straight
+  through psycopg;
+in two situations: steady state (beat ran five minutes ago: a few notices due) and
+catch-up (beat was down six hours: more due than one batch). It counts the queries
+of the scan, and of a whole pass that also claims, sends (to Django's in-memory
+backend) and records each due notice.
+
+Targets: the scan within 2x the bare SELECT, and query counts that do not grow with
+the number of customers.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BENCH_DATABASE = "licences_bench_expiry"
+ORDERS = 1_000_000
+CUSTOMER_COUNTS = (200, 2_000)
+TIME_ZONES = ("Europe/London", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney")
+# The moment the benchmark's scheduler runs; the data is laid out around it.
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+OUTAGE = timedelta(hours=6)
+INTERVAL = timedelta(minutes=5)
+
+
+def database_urls():
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/licences")
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}")), urlunsplit(parts._replace(path="/postgres"))
+
+
+def recreate_database(maintenance_url):
+    import psycopg
+
+    with psycopg.connect(maintenance_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+
+
+def drop_database(maintenance_url):
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(maintenance_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+
+
+def setup_django(bench_url):
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.test_settings"  # real settings, in-memory email
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+
+
+# --- The world ------------------------------------------------------------------------------
+
+
+def fill(customer_count: int):
+    """A partner, ``customer_count`` customers with a manager each, 1,000,000 orders and
+    the ledger rows of the notices already sent, as of a last scan six hours ago."""
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection
+
+    from accounts.models import Role, User
+    from customers.models import Customer
+    from partners.models import Partner
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE notifications_expirynotice, licences_licenceorder, accounts_auditevent, accounts_user, "
+            "customers_domain, customers_customer, partners_partner RESTART IDENTITY CASCADE"
+        )
+    partner = Partner.objects.create(name="Bench Partner")
+    password = make_password("bench-password")
+    partner_manager = User.objects.create(
+        email="manager@partner.bench", role=Role.PARTNER_MANAGER, partner=partner, password=password
+    )
+    # bulk_create skips Customer.save(), so no tenant schema is created.
+    customers = Customer.objects.bulk_create(
+        Customer(
+            name=f"Customer {i:04d}",
+            partner=partner,
+            schema_name=f"bench_{i}",
+            time_zone=TIME_ZONES[i % len(TIME_ZONES)],
+        )
+        for i in range(1, customer_count + 1)
+    )
+    User.objects.bulk_create(
+        User(
+            email=f"manager@customer{i}.bench",
+            role=Role.CUSTOMER_MANAGER,
+            customer=customer,
+            password=password,
+        )
+        for i, customer in enumerate(customers, start=1)
+    )
+    last_scan = NOW - OUTAGE
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH customers AS (SELECT array_agg(id ORDER BY id) AS ids FROM customers_customer),
+            rows AS (
+                SELECT n,
+                       customers.ids[1 + (n * 7919) %% cardinality(customers.ids)] AS customer_id,
+                       %(now)s::timestamptz - ((n * 104729) %% (730 * 86400)) * interval '1 second' AS assigned_at
+                FROM generate_series(1::bigint, %(orders)s::bigint) AS n, customers
+            ), orders AS (
+                SELECT *, assigned_at + interval '1 year' AS expires_at FROM rows
+            )
+            INSERT INTO licences_licenceorder
+                (customer_id, quantity, status, allocated_count, requested_at, requested_by_id,
+                 assigned_at, assigned_by_id, expires_at, next_notice_at)
+            SELECT customer_id, 1 + n %% 500, 'assigned', 0, assigned_at - interval '1 day', %(manager)s,
+                   assigned_at, %(manager)s, expires_at,
+                   CASE WHEN expires_at - interval '72 hours' > %(last_scan)s THEN expires_at - interval '72 hours'
+                        WHEN expires_at > %(last_scan)s THEN expires_at
+                   END
+            FROM orders
+            """,
+            {"now": NOW, "orders": ORDERS, "manager": partner_manager.pk, "last_scan": last_scan},
+        )
+        cursor.execute(
+            """
+            INSERT INTO notifications_expirynotice
+                (order_id, kind, state, claimed_at, attempts, sent_at, recipient_count, message_id, error)
+            SELECT id, 'reminder_72h', 'sent', expires_at - interval '72 hours', 1,
+                   expires_at - interval '72 hours', 1, '', ''
+            FROM licences_licenceorder WHERE expires_at - interval '72 hours' <= %(last_scan)s
+            UNION ALL
+            SELECT id, 'expiry', 'sent', expires_at, 1, expires_at, 1, '', ''
+            FROM licences_licenceorder WHERE expires_at <= %(last_scan)s
+            """,
+            {"last_scan": last_scan},
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
+# --- Measuring ------------------------------------------------------------------------------
+
+
+class QueryCounter:
+    """Counts the statements sent, leaving out django-tenants' ``SET search_path``."""
+
+    def __init__(self):
+        self.queries = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        if not sql.startswith("SET search_path"):
+            self.queries += 1
+        return execute(sql, params, many, context)
+
+
+def counted(function, *args, **kwargs):
+    from django.db import connection
+
+    counter = QueryCounter()
+    with connection.execute_wrapper(counter):
+        result = function(*args, **kwargs)
+    return result, counter.queries
+
+
+BARE_SQL = "SELECT id FROM licences_licenceorder WHERE next_notice_at <= %s ORDER BY next_notice_at LIMIT %s"
+
+
+def bare_select(now, limit):
+    """The yardstick: the same rows, the SQL written by hand, sent straight through psycopg."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        cursor.execute(BARE_SQL, (now, limit))
+        return [row[0] for row in cursor.fetchall()]
+
+
+def scan_limiting_set_calls(now, limit):
+    """The scan with django-tenants' TENANT_LIMIT_SET_CALLS on: the connection keeps its
+    search_path instead of sending SET search_path before every query."""
+    from django.conf import settings
+
+    from notifications import services
+
+    settings.TENANT_LIMIT_SET_CALLS = True
+    try:
+        return services.due_order_ids(now, limit)
+    finally:
+        settings.TENANT_LIMIT_SET_CALLS = False
+
+
+def timed(runs, candidates):
+    """Median milliseconds of each candidate, the candidates taking turns."""
+    samples = {name: [] for name in candidates}
+    for function in candidates.values():
+        for _ in range(5):
+            function()
+    for _ in range(runs):
+        for name, function in candidates.items():
+            start = time.perf_counter()
+            function()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) * 1000 for name, values in samples.items()}
+
+
+def plan_of(now, limit) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + BARE_SQL, [now, limit])
+        lines = [row[0].strip() for row in cursor.fetchall()]
+    return next((line for line in lines if "Index" in line), lines[0])
+
+
+def measure(customer_count, runs):
+    from django.conf import settings
+
+    from notifications import services
+
+    batch = settings.EXPIRY_SCAN_BATCH_SIZE
+    situations = {
+        "steady state (last beat 5 min ago)": NOW - OUTAGE + INTERVAL,
+        "catch-up (beat down 6 hours)": NOW,
+    }
+    rows = []
+    for label, now in situations.items():
+        due = services.due_order_ids(now, 10 * ORDERS)
+        scan = services.due_order_ids(now, batch)
+        assert scan == bare_select(now, batch), "the scan and the bare SELECT must return the same rows"
+        times = timed(
+            runs,
+            {
+                "scan": lambda now=now: services.due_order_ids(now, batch),
+                "scan, limit set calls": lambda now=now: scan_limiting_set_calls(now, batch),
+                "bare": lambda now=now: bare_select(now, batch),
+            },
+        )
+        _, scan_queries = counted(services.due_order_ids, now, batch)
+        rows.append((label, len(due), len(scan), times, scan_queries, plan_of(now, batch)))
+
+    # Whole passes, as the task runs them (they change the data, so they come last).
+    passes = []
+    for label, now in situations.items():
+        started = time.perf_counter()
+        summary, queries = counted(services.send_due_notices, now=now)
+        elapsed = time.perf_counter() - started
+        passes.append((label, summary, queries, elapsed))
+    _, quiet_queries = counted(services.send_due_notices, now=NOW - OUTAGE + INTERVAL)
+    return rows, passes, quiet_queries
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=200, help="timed scans per situation (median reported)")
+    parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DATABASE} database afterwards")
+    args = parser.parse_args()
+
+    bench_url, maintenance_url = database_urls()
+    print(f"Creating {BENCH_DATABASE} on {urlsplit(bench_url).hostname} ...", flush=True)
+    recreate_database(maintenance_url)
+    setup_django(bench_url)
+    try:
+        run(args)
+    finally:
+        if not args.keep:
+            drop_database(maintenance_url)
+
+
+def run(args):
+    from django.core.management import call_command
+
+    call_command("migrate_schemas", shared=True, verbosity=0)
+    results = {}
+    for customer_count in CUSTOMER_COUNTS:
+        started = time.perf_counter()
+        fill(customer_count)
+        print(
+            f"{ORDERS:,} orders over {customer_count:,} customers (and their ledger) inserted in "
+            f"{time.perf_counter() - started:.1f}s; timing ...",
+            flush=True,
+        )
+        results[customer_count] = measure(customer_count, args.runs)
+
+    print()
+    print("One scan: the selection the periodic task runs, beside a bare indexed SELECT of the same rows")
+    header = (
+        f"{'customers':>9}  {'situation':<36}{'due':>5}{'batch':>6}{'bare ms':>9}{'scan ms':>9}{'x bare':>7}"
+        f"{'scan* ms':>10}{'x bare':>7}{'queries':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for customer_count, (rows, _, _) in results.items():
+        for label, due, batch, times, queries, _ in rows:
+            bare, scan, limited = times["bare"], times["scan"], times["scan, limit set calls"]
+            print(
+                f"{customer_count:>9,}  {label:<36}{due:>5}{batch:>6}{bare:>9.3f}{scan:>9.3f}{scan / bare:>7.2f}"
+                f"{limited:>10.3f}{limited / bare:>7.2f}{queries:>8}"
+            )
+    print("scan*: the same, with django-tenants' TENANT_LIMIT_SET_CALLS on (no SET search_path round trip per query).")
+    print(f"Plan: {results[CUSTOMER_COUNTS[-1]][0][0][5]}")
+    print()
+    print("Whole passes (scan, then claim, send to the in-memory backend, record each notice)")
+    header = f"{'customers':>9}  {'situation':<36}{'notices':>8}{'queries':>8}{'per notice':>11}{'seconds':>9}"
+    print(header)
+    print("-" * len(header))
+    for customer_count, (_, passes, quiet) in results.items():
+        for label, summary, queries, elapsed in passes:
+            per_notice = (queries - 1) / summary.scanned if summary.scanned else 0
+            print(
+                f"{customer_count:>9,}  {label:<36}{summary.scanned:>8}{queries:>8}{per_notice:>11.1f}{elapsed:>9.2f}"
+            )
+        print(f"{customer_count:>9,}  {'a quiet beat (nothing due)':<36}{0:>8}{quiet:>8}")
+    print()
+    print(
+        f"Median of {args.runs} runs each, scan and bare SELECT taking turns. Queries leave out django-tenants' "
+        "SET search_path. Targets: the scan within 2x the bare SELECT; the same queries at 200 and 2,000 customers."
+    )
+
+
+if __name__ == "__main__":
+    main()
