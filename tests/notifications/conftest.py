@@ -12,8 +12,8 @@ from licences.services import assign_order, request_order
 from notifications.models import ExpiryNotice
 from notifications.tasks import send_due_expiry_notifications
 
-REMINDER_SUBJECT = "expire in 72 hours"
-EXPIRY_SUBJECT = "have expired"
+REMINDER_SUBJECT = "reminder"
+EXPIRY_SUBJECT = "expiry"
 
 # An order assigned at this moment expires at EXPIRES (same wall-clock time in
 # London, 12 calendar months later), and its reminder falls due at REMINDER_DUE.
@@ -37,9 +37,19 @@ def run_scheduler(at):
         return send_due_expiry_notifications.delay().get()
 
 
-def sent(subject_part, order=None):
-    """The emails in the outbox whose subject says ``subject_part`` (and names the order)."""
-    messages = [m for m in mail.outbox if subject_part in m.subject]
+def kind_of(message) -> str | None:
+    """Which expiry email a message is, from its subject."""
+    if "expired" in message.subject:
+        return EXPIRY_SUBJECT
+    if " on " in message.subject and " expire" in message.subject:
+        return REMINDER_SUBJECT
+    return None
+
+
+def sent(kind, order=None):
+    """The reminders (REMINDER_SUBJECT) or expiry notices (EXPIRY_SUBJECT) in the
+    outbox, of one order if given."""
+    messages = [m for m in mail.outbox if kind_of(m) == kind]
     if order is not None:
         messages = [m for m in messages if f"order #{order.pk})" in m.body]
     return messages

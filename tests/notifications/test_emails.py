@@ -57,7 +57,7 @@ def test_the_emails_name_the_customer_the_licences_and_link_to_the_renewal_pages
     run_scheduler(REMINDER_DUE)
     run_scheduler(EXPIRES)
     reminder, expiry = mailoutbox
-    assert reminder.subject == "Acme Manufacturing: 5 licences expire in 72 hours"
+    assert reminder.subject == "Acme Manufacturing: 5 licences expire on 10 June 2026"
     assert expiry.subject == "Acme Manufacturing: 5 licences have expired"
     for message in (reminder, expiry):
         html = message.alternatives[0][0]
@@ -116,3 +116,14 @@ def test_a_deactivated_company_is_recorded_not_emailed(acme, alice, dana, mailou
     assert notice(order, NoticeKind.EXPIRY).state == NoticeState.SKIPPED
     order.refresh_from_db()
     assert order.next_notice_at is None
+
+
+def test_one_licence_reads_in_the_singular(acme, alice, dana, mailoutbox):
+    order = assign(acme, alice, quantity=1)
+    run_scheduler(REMINDER_DUE)
+    run_scheduler(EXPIRES)
+    assert [m.subject for m in mailoutbox] == [
+        "Acme Manufacturing: 1 licence expires on 10 June 2026",
+        "Acme Manufacturing: 1 licence has expired",
+    ]
+    assert f"1 licence of Acme Manufacturing (order #{order.pk}) expires on 10 June 2026" in mailoutbox[0].body

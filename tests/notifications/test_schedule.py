@@ -78,7 +78,7 @@ def test_each_notice_once_with_beat_every_five_minutes_across_both(acme_order, m
         run_scheduler(moment)
         moment += timedelta(minutes=5)
     assert [m.subject for m in mailoutbox] == [
-        "Acme Manufacturing: 5 licences expire in 72 hours",
+        "Acme Manufacturing: 5 licences expire on 10 June 2026",
         "Acme Manufacturing: 5 licences have expired",
     ]
     reminder, expiry = notice(acme_order, NoticeKind.REMINDER_72H), notice(acme_order, NoticeKind.EXPIRY)
