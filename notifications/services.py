@@ -86,7 +86,10 @@ def next_notice_after(kind: str, order: LicenceOrder) -> datetime | None:
 
 
 def _not_after_expiry(moment: datetime, kind: str, order: LicenceOrder) -> datetime:
-    # A reminder's lease or retry never delays the look at the order due at expiry.
+    # A reminder's retry never delays the expiry notice: at expiry the reminder is
+    # no longer true and is skipped. (A claim's lease is not cut short this way:
+    # a reminder being sent is finished, or its claim times out, before the expiry
+    # notice is claimed, so the two never overlap.)
     return min(moment, order.expires_at) if kind == NoticeKind.REMINDER_72H else moment
 
 
@@ -238,11 +241,11 @@ def claim_notice(order_id: int, now: datetime, tally: Counter | None = None) -> 
             _reschedule(order, next_notice_after(kind, order))
         else:
             # A live claim whose lease the order had lost: wait for it to end.
-            _reschedule(order, _not_after_expiry(notice.claimed_at + claim_timeout(), kind, order))
+            _reschedule(order, notice.claimed_at + claim_timeout())
             tally["held_elsewhere"] += 1
         return None
     notice_id, attempt = row
-    lease_until = _not_after_expiry(now + claim_timeout(), kind, order)
+    lease_until = now + claim_timeout()
     _reschedule(order, lease_until)
     return Claim(notice_id=notice_id, order=order, kind=kind, attempt=attempt, lease_until=lease_until)
 

@@ -148,3 +148,18 @@ def test_a_run_that_finds_the_order_held_by_another_leaves_it(acme_order, mailou
     assert mailoutbox == []
     assert services.deliver(claim, REMINDER_DUE) == NoticeState.SENT
     assert len(mailoutbox) == 1
+
+
+def test_a_reminder_being_sent_at_expiry_is_finished_before_the_expiry_notice(acme_order, mailoutbox):
+    """A reminder claimed a minute before expiry holds the order past expiry: the
+    expiry notice waits for it and goes out after it, not alongside."""
+    claim = services.claim_notice(acme_order.pk, EXPIRES - timedelta(minutes=1))
+    summary = services.send_due_notices(now=EXPIRES + timedelta(seconds=30))
+    assert summary.scanned == 0
+    assert services.deliver(claim, EXPIRES - timedelta(minutes=1)) == NoticeState.SENT
+    run_scheduler(EXPIRES + timedelta(minutes=1))
+    assert [m.subject for m in mailoutbox] == [
+        "Acme Manufacturing: 5 licences expire on 10 June 2026",
+        "Acme Manufacturing: 5 licences have expired",
+    ]
+    assert notice(acme_order, NoticeKind.REMINDER_72H).state == NoticeState.SENT
