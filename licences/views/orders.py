@@ -5,7 +5,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,10 +30,10 @@ def overview(request):
     """The pool: total, allocated, free and next expiry, in sum and per assigned order;
     valid orders first (soonest expiry first), then the expired ones."""
     customer, now = request.tenant, timezone.now()
-    valid = When(expires_at__gt=now, then=Value(0))
+    is_valid = Q(expires_at__gt=now)
     orders = LicenceOrder.objects.filter(customer=customer, status=OrderStatus.ASSIGNED).order_by(
-        Case(valid, default=Value(1)),
-        Case(When(expires_at__gt=now, then=F("expires_at"))).asc(nulls_last=True),
+        Case(When(is_valid, then=Value(0)), default=Value(1)),
+        Case(When(is_valid, then=F("expires_at"))).asc(nulls_last=True),
         F("expires_at").desc(),
         "-id",
     )

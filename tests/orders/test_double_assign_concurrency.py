@@ -6,7 +6,6 @@ use tenant_transactional_db."""
 
 import threading
 
-import pytest
 from django.db import connection, transaction
 from django.test import Client
 
@@ -14,8 +13,6 @@ from accounts.models import AuditEvent
 from licences.models import LicenceOrder, OrderStatus
 from licences.services import OrderStateError, assign_order, cancel_order
 from tests.orders.conftest import order_for
-
-pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def ready_emails(outbox) -> int:
