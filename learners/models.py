@@ -45,11 +45,17 @@ class Allocation(models.Model):
         REVOKED = "revoked", "Revoked"
         DEACTIVATED = "deactivated", "Learner deactivated"
 
-    # Indexes are few on purpose: a renewal of 100,000 learners writes 100,000 rows
-    # and ends 100,000 more, and every index costs on each. The partial unique index
-    # on learner (current allocations) serves every lookup by learner the product
-    # makes, alloc_order_idx the lookups by order; no query filters on allocated_by.
-    learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="allocations", db_index=False)
+    # Indexes and checks are few on purpose: a renewal of 100,000 learners writes
+    # 100,000 rows and ends 100,000 more, and every index and trigger costs on each.
+    # The partial unique index on learner (current allocations) serves every lookup
+    # by learner the product makes, alloc_order_idx the lookups by order; no query
+    # filters on allocated_by. The learner reference has no database constraint
+    # either (its per-row check at commit cost more than the inserts themselves):
+    # allocations are only written by learners.services from learner ids selected
+    # in the same statement, and learners are never deleted (PROTECT, deactivated).
+    learner = models.ForeignKey(
+        Learner, on_delete=models.PROTECT, related_name="allocations", db_index=False, db_constraint=False
+    )
     order = models.ForeignKey(
         "licences.LicenceOrder", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )

@@ -205,6 +205,7 @@ def _allocate(
     prelude_sql: str = "",
     prelude_params: tuple = (),
     extra_summary_sql: str = "",
+    at_most: int | None = None,
 ) -> AllocationOutcome:
     """Give a seat to each candidate, in their ``position`` order, while seats last.
 
@@ -213,7 +214,11 @@ def _allocate(
     current, expired allocation (ended here, with ``end_reason``) or NULL. One
     statement ranks them, maps ranks onto the free seats of the seat sources, ends
     the old allocations and inserts the new ones; a second raises the orders'
-    counts. The caller holds the pool lock, inside a transaction."""
+    counts. The caller holds the pool lock, inside a transaction.
+
+    ``at_most`` bounds the number of candidates when the caller knows it (rows of a
+    file, ticked learners): when one order has seats for them all, nobody needs
+    ranking."""
     sources = seat_sources(customer, now, order_id)
     order_ids, expiries, after, upto, taken = [], [], [], [], 0
     for order in sources:
@@ -223,16 +228,20 @@ def _allocate(
         taken += order.free_seats
         upto.append(taken)
     user_id = acting_user.pk if acting_user else None
+    if len(sources) == 1 and at_most is not None and taken >= at_most:
+        ranking = "SELECT learner_id, allocation_id, 1 AS rank FROM candidates"
+    else:
+        ranking = (
+            "SELECT learner_id, allocation_id, row_number() OVER (ORDER BY position, learner_id) AS rank "
+            "FROM candidates"
+        )
     # The insert reads the ended rows from the update's RETURNING, so each learner's
     # old allocation is ended before the new one meets the one-current-allocation
     # unique index, all in one statement.
     sql = f"""
         WITH {prelude_sql}
         candidates (learner_id, allocation_id, position) AS ({candidates_sql}),
-        ranked AS (
-            SELECT learner_id, allocation_id, row_number() OVER (ORDER BY position, learner_id) AS rank
-            FROM candidates
-        ),
+        ranked AS ({ranking}),
         picked AS (
             SELECT r.learner_id, r.allocation_id, s.order_id, s.expires_at
             FROM ranked r
@@ -328,6 +337,7 @@ def allocate(customer, learner_ids, *, acting_user, in_manage_mode=False, order_
             acting_user=acting_user,
             now=now,
             order_id=order_id,
+            at_most=len(ids),
         )
         _audit(
             AuditEvent.Action.LICENCES_ALLOCATED,
@@ -364,8 +374,14 @@ def renew_expired(
         if not select_all:
             ids = sorted({int(i) for i in learner_ids or ()})
             learners = learners.filter(pk__in=ids)
-        sql, params = learners.values_list("id", "current_allocation_id", "email").query.sql_with_params()
-        outcome = _allocate(customer, sql, list(params), acting_user=acting_user, now=now, order_id=order_id)
+        # Ranked by email and id below, so the subquery needs no ORDER BY of its own.
+        candidates = learners.order_by().values_list("id", "current_allocation_id", "email")
+        sql, params = candidates.query.sql_with_params()
+        # Every active learner is a cheap bound on how many Select All may renew.
+        at_most = Learner.objects.filter(status=LearnerStatus.ACTIVE).count() if select_all else len(ids)
+        outcome = _allocate(
+            customer, sql, list(params), acting_user=acting_user, now=now, order_id=order_id, at_most=at_most
+        )
         _audit(
             AuditEvent.Action.LICENCES_RENEWED,
             customer,
@@ -433,6 +449,7 @@ def _auto_allocate(customer, learner_ids, *, acting_user, now) -> AllocationOutc
         [list(learner_ids)],
         acting_user=acting_user,
         now=now,
+        at_most=len(learner_ids),
     )
 
 
@@ -517,7 +534,7 @@ def _check_column(upload: CsvUpload, column) -> int:
 def _load_csv_rows(upload: CsvUpload, email_column: int, name_column: int | None = None, progress=None) -> None:
     """Stream the chosen column(s) of the file into ``pg_temp.csv_rows`` with COPY:
     (row number, email trimmed and lower-cased, whether it is a valid address,
-    name). With ``progress``, rows go in chunks and ``progress(rows_done)`` is
+    whether it is the email's first row in the file, name). With ``progress``, rows go in chunks and ``progress(rows_done)`` is
     called after each, for the progress bar of a background import."""
     data = bytes(upload.content)
     with connection.cursor() as cursor:
@@ -525,18 +542,22 @@ def _load_csv_rows(upload: CsvUpload, email_column: int, name_column: int | None
         cursor.execute(
             "CREATE TEMPORARY TABLE csv_rows "
             "(row_number integer NOT NULL, email text NOT NULL, email_ok boolean NOT NULL, "
-            "name text NOT NULL, learner_id bigint)"
+            "first_in_file boolean NOT NULL, name text NOT NULL, learner_id bigint)"
         )
         rows = csv_files.iter_rows(data, upload.encoding, upload.delimiter)
         looks_like_email = csv_files.looks_like_email
+        seen = set()  # emails met in earlier rows: a repeat is a duplicate in the file
         done = 0
         while True:
             written = 0
-            with cursor.copy("COPY pg_temp.csv_rows (row_number, email, email_ok, name) FROM STDIN") as copy:
+            copy_sql = "COPY pg_temp.csv_rows (row_number, email, email_ok, first_in_file, name) FROM STDIN"
+            with cursor.copy(copy_sql) as copy:
                 for number, cells in rows:
                     email = cells[email_column].strip().lower() if email_column < len(cells) else ""
                     name = cells[name_column].strip() if name_column is not None and name_column < len(cells) else ""
-                    copy.write_row((number, email, looks_like_email(email), name))
+                    first = email not in seen
+                    seen.add(email)
+                    copy.write_row((number, email, looks_like_email(email), first, name))
                     written += 1
                     if progress is not None and written >= COPY_CHUNK_ROWS:
                         break
@@ -557,20 +578,16 @@ def _drop_csv_rows() -> None:
 # Each CSV row's fate for a renewal: a reason it cannot be renewed, or NULL when the
 # learner may get a seat (they hold none, or an expired one).
 CLASSIFIED_FOR_RENEWAL = f"""
-    first_rows AS (
-        SELECT email, min(row_number) AS first_row FROM pg_temp.csv_rows GROUP BY email
-    ),
     classified AS (
         SELECT r.row_number, r.email, l.id AS learner_id, a.id AS allocation_id,
             CASE
                 WHEN NOT r.email_ok THEN 'invalid_email'
-                WHEN r.row_number > f.first_row THEN 'duplicate'
+                WHEN NOT r.first_in_file THEN 'duplicate'
                 WHEN l.id IS NULL THEN 'unknown_email'
                 WHEN l.status <> 'active' THEN 'deactivated'
                 WHEN a.expires_at > %s THEN 'already_valid'
             END AS reason
         FROM pg_temp.csv_rows r
-        JOIN first_rows f ON f.email = r.email
         LEFT JOIN {LEARNER} l ON l.email = r.email AND r.email_ok
         LEFT JOIN {ALLOCATION} a ON a.learner_id = l.id AND a.ended_at IS NULL
     ),
@@ -749,6 +766,7 @@ def renew_from_csv(
                         "UNION ALL SELECT 'reason', reason, count(*) FROM classified "
                         "WHERE reason IS NOT NULL GROUP BY reason"
                     ),
+                    at_most=upload.row_count,
                 )
                 counts = dict(outcome.extra)
                 if outcome.allocated:
@@ -812,18 +830,14 @@ def import_learners_from_csv(
                 with connection.cursor() as cursor:
                     cursor.execute(
                         f"""
-                        WITH first_rows AS (
-                            SELECT email, min(row_number) AS first_row FROM pg_temp.csv_rows GROUP BY email
-                        ),
-                        classified AS (
+                        WITH classified AS (
                             SELECT r.row_number, r.email, r.name,
                                 CASE
                                     WHEN NOT r.email_ok THEN 'invalid_email'
-                                    WHEN r.row_number > f.first_row THEN 'duplicate'
+                                    WHEN NOT r.first_in_file THEN 'duplicate'
                                     WHEN l.id IS NOT NULL THEN 'already_learner'
                                 END AS reason
                             FROM pg_temp.csv_rows r
-                            JOIN first_rows f ON f.email = r.email
                             LEFT JOIN {LEARNER} l ON l.email = r.email
                         ),
                         inserted AS (
@@ -856,6 +870,7 @@ def import_learners_from_csv(
                     [],
                     acting_user=acting_user,
                     now=now,
+                    at_most=upload.row_count,
                 )
                 outcome.allocated = seats.allocated
                 _audit(
