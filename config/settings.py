@@ -44,13 +44,16 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # django-tenants migrates per app: an app lives either in the public schema (shared)
 # or in every customer's schema (tenant), never both.
 SHARED_APPS = [
+    # Before django_tenants, so the admin keeps its own templates: django-tenants'
+    # admin templates expect a request.tenant in the public schema, which this
+    # project leaves None (the tenant comes from the user, not the host).
+    "django.contrib.admin",
     "django_tenants",
     "accounts",
     "partners",
     "customers",
     "licences",
     "notifications",
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -177,6 +180,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL = {key.removeprefix("ANYMAIL_"): v for key, v in os.environ.items() if key.startswith("ANYMAIL_")}
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", 25)
+# A hung SMTP send must fail well within the expiry notices' claim timeout.
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 30)
 LOCAL_OUTBOX_ENABLED = envbool("LOCAL_OUTBOX_ENABLED", DEBUG)
 
 # --- Celery ------------------------------------------------------------------------

@@ -1,0 +1,41 @@
+"""Operators use the Django admin for the public-schema models."""
+
+import pytest
+
+from accounts.models import User
+
+
+@pytest.fixture
+def operator(db):
+    return User.objects.create_superuser("ops@platform.test", "a-long-operator-password")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/",
+        "/admin/accounts/user/",
+        "/admin/accounts/auditevent/",
+        "/admin/partners/partner/",
+        "/admin/customers/customer/",
+        "/admin/licences/licenceorder/",
+        "/admin/notifications/expirynotice/",
+    ],
+)
+def test_operator_can_open_admin_pages(client, operator, world, url):
+    client.force_login(operator)
+    response = client.get(url)
+    assert response.status_code == 200
+
+
+def test_customer_manager_cannot_open_the_admin(client, dana):
+    client.force_login(dana)
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response.url
+
+
+def test_operator_signing_in_lands_on_the_admin(client, operator):
+    client.force_login(operator)
+    response = client.get("/")
+    assert response.url == "/admin/"
