@@ -5,6 +5,8 @@ Manually → Allocate Licences), then by CSV (Select Users by CSV → Import All
 → upload → the Email column from the dropdown → review → Renew Licences). A customer
 manager walks the CSV path too. Screenshots go to /tmp/allocating-*.png."""
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -95,7 +97,7 @@ def test_partner_manager_allocates_manually_and_by_csv(page, alice, acme, globex
     shot(page, "5-import-review")
     with page.expect_download() as download:
         page.get_by_role("link", name="Download these rows (CSV)").click()
-    assert "stranger@acme.test" in open(download.value.path(), encoding="utf-8").read()
+    assert "stranger@acme.test" in Path(download.value.path()).read_text(encoding="utf-8")
 
     page.get_by_role("button", name="Renew Licences").click()
     expect(page.get_by_text("Renewed 10 learners. Not renewed: 4")).to_be_visible()
@@ -109,7 +111,9 @@ def test_customer_manager_renews_by_csv(page, alice, dana, acme, acme_to_renew, 
     page.get_by_role("link", name="Select Users by CSV").click()
     page.get_by_test_id("csv-mode").get_by_role("link", name="Import Allocation").click()
     users = tmp_path / "users.csv"
-    users.write_bytes(("Work email\tName\r\n" + "".join(f"ops{n:05d}@acme.test\tOps {n}\r\n" for n in range(5))).encode("utf-16"))
+    users.write_bytes(
+        ("Work email\tName\r\n" + "".join(f"ops{n:05d}@acme.test\tOps {n}\r\n" for n in range(5))).encode("utf-16")
+    )
     page.get_by_label("Upload your User CSV File").set_input_files(str(users))
     page.get_by_role("button", name="Upload", exact=True).click()
     expect(page.get_by_test_id("to-renew")).to_have_text("5")
