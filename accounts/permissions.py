@@ -105,16 +105,18 @@ def licensed_learner_required(view):
     def wrapped(request, *args, **kwargs):
         if request.user.is_authenticated and _is_learner(request):
             from accounts.models import Role, User
+            from learners.models import Allocation
             from learners.services import holds_valid_licence
 
             if not holds_valid_licence(request.user.email):
+                ever_licensed = Allocation.objects.filter(learner__email=request.user.email).exists()
                 managers = User.objects.filter(
                     customer=request.tenant, role=Role.CUSTOMER_MANAGER, is_active=True
                 ).order_by("full_name", "email")
                 return render(
                     request,
                     "learners/licence_expired.html",
-                    {"managers": managers, "partner": request.tenant.partner},
+                    {"managers": managers, "partner": request.tenant.partner, "ever_licensed": ever_licensed},
                 )
         return guarded(request, *args, **kwargs)
 

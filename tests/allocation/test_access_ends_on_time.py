@@ -51,7 +51,8 @@ def test_the_expired_page_names_whom_to_contact(client, lena, dana, lena_on_an_o
 def test_a_learner_without_any_licence_sees_only_the_expired_page(client, lena):
     client.force_login(lena)
     response = client.get("/learn/")
-    assert b"Your licence has expired" in response.content
+    assert b'data-testid="licence-expired"' in response.content
+    assert b"You have no licence yet" in response.content
     assert b'data-testid="training-home"' not in response.content
     assert client.get("/licences/expired/").status_code == 403
     assert client.get("/learners/").status_code == 403

@@ -129,3 +129,35 @@ def test_an_expired_customers_manager_lands_on_the_renewal_page(page, alice, dan
     page.get_by_role("link", name="Learners").click()
     expect(page.get_by_role("heading", name="Your licences have expired")).to_be_visible()
     shot(page, "7-renewal-page")
+
+
+def test_a_big_file_shows_its_progress_then_the_outcome(page, alice, dana, acme, acme_to_renew, tmp_path, monkeypatch):
+    """The worker is held back until the page shows the bar and polls; then it runs,
+    and the page follows it to the outcome by itself."""
+    from learners.models import CsvUpload
+    from learners.tasks import run_csv_import
+
+    monkeypatch.setattr(services, "BACKGROUND_MIN_ROWS", 3)
+    monkeypatch.setattr(run_csv_import, "delay_on_commit", lambda *args: None)
+    sign_in(page, dana.email)
+    page.goto("/licences/expired/import/")
+    users = tmp_path / "users.csv"
+    users.write_text("Email\n" + "".join(f"sales{n:05d}@acme.test\n" for n in range(10)))
+    page.get_by_label("Upload your User CSV File").set_input_files(str(users))
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.get_by_text("it is renewed in the background")).to_be_visible()
+    page.get_by_role("button", name="Renew Licences").click()
+    status = page.get_by_test_id("import-status")
+    expect(status).to_contain_text("Waiting for a worker to start the import")
+    expect(status.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "0")
+    shot(page, "8-background-import-waiting")
+
+    with acme:
+        upload_id = CsvUpload.objects.get().pk
+    assert run_csv_import(upload_id, "acme", dana.pk) == "done"
+
+    expect(status).to_contain_text("Renewed 10 learners.", timeout=10_000)
+    expect(status.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
+    expect(status.get_by_role("link", name="Back to Expired Licences")).to_be_visible()
+    shot(page, "9-background-import-done")
+    assert expired_count(acme) == 25
