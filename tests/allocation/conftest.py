@@ -76,4 +76,5 @@ def _clear_uploads_after_committed_tests(request):
     if "tenant_transactional_db" in request.fixturenames:
         connection.set_schema_to_public()
         with connection.cursor() as cursor:
-            cursor.execute(", ".join(f"{schema}.learners_csvupload" for schema in TEST_SCHEMAS).join(["TRUNCATE ", ""]))
+            tables = ", ".join(f"{schema}.learners_csvupload" for schema in TEST_SCHEMAS)
+            cursor.execute(f"TRUNCATE {tables}")
