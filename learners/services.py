@@ -49,7 +49,7 @@ from licences.models import LicenceOrder
 SEAT_POOL_LOCK_BASE = 0x5EA7 << 40
 UPLOAD_KEPT_FOR = timedelta(days=1)
 # Files with more rows than this are imported by a Celery worker, with a progress bar.
-BACKGROUND_MIN_ROWS = getattr(settings, "CSV_BACKGROUND_MIN_ROWS", 2_000)
+BACKGROUND_MIN_ROWS = settings.CSV_BACKGROUND_MIN_ROWS
 COPY_CHUNK_ROWS = 20_000
 SAMPLE_ROWS = 100
 

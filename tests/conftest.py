@@ -12,6 +12,7 @@ inside the test's transaction, so every test starts from the same world.
 import os
 
 import pytest
+from django.apps import apps
 from django.db import connection, connections
 
 from accounts.models import Role, User
@@ -21,7 +22,6 @@ from learners.models import Learner
 from partners.models import Partner
 
 TEST_SCHEMAS = ("acme", "globex", "initech")
-TENANT_TABLES = ("learners_allocation", "learners_learner")
 PASSWORD = "correct-horse-battery"
 
 
@@ -46,8 +46,9 @@ def tenant_transactional_db(transactional_db):
     tables are emptied here, before it."""
     yield
     connection.set_schema_to_public()
+    tenant_tables = [model._meta.db_table for model in apps.get_app_config("learners").get_models()]
     with connection.cursor() as cursor:
-        tables = ", ".join(f"{schema}.{table}" for schema in TEST_SCHEMAS for table in TENANT_TABLES)
+        tables = ", ".join(f"{schema}.{table}" for schema in TEST_SCHEMAS for table in tenant_tables)
         cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY")
 
 

@@ -4,14 +4,11 @@ order assigned a year ago is the only way to have one that has expired)."""
 
 from datetime import timedelta
 
-import pytest
-from django.db import connection
 from django.utils import timezone
 
 from learners.models import Allocation, Learner
 from licences.models import LicenceOrder
 from licences.services import assign_order, request_order
-from tests.conftest import TEST_SCHEMAS
 
 
 def assigned_order(customer, quantity, partner_manager, *, expires_at=None) -> LicenceOrder:
@@ -66,15 +63,3 @@ def expired_learners_of(customer, count, partner_manager, *, prefix="expired", a
     give_seats(customer, order, ids)
     move_expiry(customer, order, timezone.now() - ago)
     return ids, order
-
-
-@pytest.fixture(autouse=True)
-def _clear_uploads_after_committed_tests(request):
-    """tests/conftest.py's tenant_transactional_db truncates learners and allocations;
-    uploads (learners_csvupload) are emptied here for the tests that commit."""
-    yield
-    if "tenant_transactional_db" in request.fixturenames:
-        connection.set_schema_to_public()
-        with connection.cursor() as cursor:
-            tables = ", ".join(f"{schema}.learners_csvupload" for schema in TEST_SCHEMAS)
-            cursor.execute(f"TRUNCATE {tables}")
