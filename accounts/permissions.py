@@ -18,9 +18,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
 # The one page of the licences namespace an expired customer's managers do not get:
 # they land on the renewal page instead.
@@ -61,16 +59,6 @@ def _is_learner(request):
     return request.user.is_learner and request.tenant is not None
 
 
-def customer_is_expired(customer, now=None) -> bool:
-    """Rule 5 in one query: the customer has had assigned orders and none is valid."""
-    from licences.models import LicenceOrder, OrderStatus
-
-    figures = LicenceOrder.objects.filter(customer=customer, status=OrderStatus.ASSIGNED).aggregate(
-        assigned=Count("pk"), valid=Count("pk", filter=Q(expires_at__gt=now or timezone.now()))
-    )
-    return figures["assigned"] > 0 and figures["valid"] == 0
-
-
 def _locked_out_of(request) -> bool:
     """A customer manager of an expired customer, on a page not needed to renew."""
     if request.in_manage_mode:
@@ -78,6 +66,8 @@ def _locked_out_of(request) -> bool:
     match = request.resolver_match
     if match is not None and match.namespace == "licences" and match.url_name != EXPIRED_CUSTOMER_LANDING:
         return False
+    from licences.services import customer_is_expired
+
     return customer_is_expired(request.tenant)
 
 

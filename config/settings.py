@@ -220,6 +220,11 @@ CSV_UPLOAD_MAX_BYTES = envint("CSV_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 CSV_UPLOAD_MAX_ROWS = envint("CSV_UPLOAD_MAX_ROWS", 200_000)
 # Imports with more rows than this run as a Celery task with a progress bar.
 CSV_BACKGROUND_MIN_ROWS = envint("CSV_BACKGROUND_MIN_ROWS", 2_000)
+FILE_UPLOAD_HANDLERS = [
+    "common.uploads.SizeCappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 PAGE_SIZE = envint("PAGE_SIZE", 25)
 
 LOGGING = {
