@@ -14,13 +14,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import customer_is_expired, customer_manager_required
+from accounts.permissions import customer_manager_required
 from common.pagination import paginate
 from learners import csv_files, services
 from learners import views as learner_views
 from learners.forms import ColumnForm, CsvUploadForm, ExpiredSearchForm, RenewFromCsvForm, RenewSelectionForm
 from learners.models import CsvUpload
 from licences.models import LicenceOrder, OrderStatus
+from licences.services import customer_is_expired
 
 
 def _expired_url(search="", mode="") -> str:
