@@ -79,18 +79,17 @@ def licence_request_waiting(order) -> tuple[str, int]:
 
 def expiry_reminder(order) -> tuple[str, int]:
     """To the customer's managers, 72 hours before their licences expire."""
-    recipients = customer_manager_emails(order.customer)
-    if not recipients:
-        return "", 0
-    context = _order_context(order) | {
-        "licences_url": absolute_url("licences:overview"),
-        "expired_url": absolute_url("licences:expired"),
-    }
-    return send("expiry-reminder", recipients, context), len(recipients)
+    return _send_expiry_email("expiry-reminder", order)
 
 
 def expiry_notice(order) -> tuple[str, int]:
     """To the customer's managers, on the day their licences expire."""
+    return _send_expiry_email("expiry-notice", order)
+
+
+def _send_expiry_email(name: str, order) -> tuple[str, int]:
+    """The expiry emails go to the same people with the same links; only their
+    templates differ."""
     recipients = customer_manager_emails(order.customer)
     if not recipients:
         return "", 0
@@ -98,4 +97,4 @@ def expiry_notice(order) -> tuple[str, int]:
         "licences_url": absolute_url("licences:overview"),
         "expired_url": absolute_url("licences:expired"),
     }
-    return send("expiry-notice", recipients, context), len(recipients)
+    return send(name, recipients, context), len(recipients)
