@@ -99,17 +99,22 @@ def _back_to_list(request) -> str:
 
 @customer_manager_required
 def import_learners(request):
+    return upload_step(request, CsvUpload.Purpose.LEARNERS, "learners/import_upload.html", "learners:import_columns")
+
+
+def upload_step(request, purpose, template: str, next_step: str, context=None):
+    """Step 1 of a CSV import (Import Learners, Import Allocation): the upload form.
+    A usable file is stored and the manager sent on to ``next_step`` with its token;
+    an unusable one is the form's error."""
     form = CsvUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            upload = services.store_upload(
-                request.tenant, form.cleaned_data["file"], CsvUpload.Purpose.LEARNERS, acting_user=request.user
-            )
+            upload = services.store_upload(request.tenant, form.cleaned_data["file"], purpose, acting_user=request.user)
         except csv_files.CsvError as error:
             form.add_error("file", str(error))
         else:
-            return redirect("learners:import_columns", token=upload.token)
-    return render(request, "learners/import_upload.html", {"form": form})
+            return redirect(next_step, token=upload.token)
+    return render(request, template, {"form": form, **(context or {})})
 
 
 def _upload_or_404(request, token, purpose) -> CsvUpload:

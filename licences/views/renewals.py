@@ -18,7 +18,7 @@ from accounts.permissions import customer_manager_required
 from common.pagination import paginate
 from learners import csv_files, services
 from learners import views as learner_views
-from learners.forms import ColumnForm, CsvUploadForm, ExpiredSearchForm, RenewFromCsvForm, RenewSelectionForm
+from learners.forms import ColumnForm, ExpiredSearchForm, RenewFromCsvForm, RenewSelectionForm
 from learners.models import CsvUpload
 from licences.models import LicenceOrder, OrderStatus
 from licences.services import customer_is_expired
@@ -103,17 +103,9 @@ def _say_how_it_went(request, outcome, selected):
 @customer_manager_required
 def import_allocation(request):
     """Import Allocation, step 1: Upload your User CSV File."""
-    form = CsvUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            upload = services.store_upload(
-                request.tenant, form.cleaned_data["file"], CsvUpload.Purpose.ALLOCATION, acting_user=request.user
-            )
-        except csv_files.CsvError as error:
-            form.add_error("file", str(error))
-        else:
-            return redirect("licences:import_review", token=upload.token)
-    return render(request, "licences/import_upload.html", {"form": form, **upload_limits()})
+    return learner_views.upload_step(
+        request, CsvUpload.Purpose.ALLOCATION, "licences/import_upload.html", "licences:import_review", upload_limits()
+    )
 
 
 def upload_limits() -> dict:
