@@ -31,6 +31,7 @@ Seats (design decisions, see also learners/models.py):
 """
 
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -575,6 +576,38 @@ def _drop_csv_rows() -> None:
         cursor.execute("DROP TABLE IF EXISTS pg_temp.csv_rows")
 
 
+@contextmanager
+def _csv_rows_to_read(customer, upload: CsvUpload, column: int):
+    """In the customer's schema and one transaction, ``pg_temp.csv_rows`` loaded from
+    the file, for a look that changes nothing."""
+    with customer, transaction.atomic():
+        _sort_in_memory()
+        _load_csv_rows(upload, column)
+        yield
+        _drop_csv_rows()
+
+
+@contextmanager
+def _csv_rows_with_pool_locked(customer, upload: CsvUpload, email_column: int, name_column=None, *, progress=None):
+    """In the customer's schema, ``pg_temp.csv_rows`` loaded from the file and the
+    pool lock held, in one transaction: all or nothing of what the body does. The
+    rows are dropped afterwards, whatever happened.
+
+    With ``progress`` (a worker reporting it) the rows are streamed in before the
+    transaction; the temporary table lives as long as the connection."""
+    with customer:
+        if progress is not None:
+            _load_csv_rows(upload, email_column, name_column, progress=progress)
+        try:
+            with transaction.atomic():
+                if progress is None:
+                    _load_csv_rows(upload, email_column, name_column)
+                _lock_pool(customer)
+                yield
+        finally:
+            _drop_csv_rows()
+
+
 # Each CSV row's fate for a renewal: a reason it cannot be renewed, or NULL when the
 # learner may get a seat (they hold none, or an expired one).
 CLASSIFIED_FOR_RENEWAL = f"""
@@ -593,6 +626,19 @@ CLASSIFIED_FOR_RENEWAL = f"""
     ),
 """
 
+# Each CSV row's outcome for a renewal: ``renew`` for the rows that may get a seat,
+# in the file's order while the free seats last, otherwise the reason code.
+# Parameters: now, the number of free seats.
+RENEWAL_OUTCOME = f"""
+    {CLASSIFIED_FOR_RENEWAL}
+    outcome AS (
+        SELECT row_number, email, coalesce(reason,
+            CASE WHEN row_number() OVER (PARTITION BY reason IS NULL ORDER BY row_number) <= %s
+                 THEN 'renew' ELSE 'not_enough_licences' END) AS outcome
+        FROM classified
+    )
+"""
+
 
 @dataclass
 class CsvPreview:
@@ -602,6 +648,17 @@ class CsvPreview:
     counts: dict[str, int]
     sample: list[tuple[int, str, str]]  # (row number, email, reason code), first not-renewed rows
     free_seats: int
+
+    @classmethod
+    def of(cls, upload: CsvUpload, column: int, counts, sample=None, free_seats=0) -> "CsvPreview":
+        return cls(
+            column=column,
+            column_name=upload.columns[column],
+            row_count=upload.row_count,
+            counts=counts,
+            sample=sample or [],
+            free_seats=free_seats,
+        )
 
     @property
     def to_renew(self) -> int:
@@ -634,20 +691,18 @@ def parse_expected(value: str) -> dict[str, int] | None:
         return None
 
 
+def _free_seats(customer, now, order_id=None) -> int:
+    return sum(order.free_seats for order in seat_sources(customer, now, order_id))
+
+
 def _classify(customer, now, order_id=None, sample=SAMPLE_ROWS) -> tuple[dict, list, int]:
     """Counts of each row's outcome (``renew`` or a reason) and the first
     not-renewed rows, from ``pg_temp.csv_rows``, in one statement."""
-    capacity = sum(order.free_seats for order in seat_sources(customer, now, order_id))
+    capacity = _free_seats(customer, now, order_id)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            WITH {CLASSIFIED_FOR_RENEWAL}
-            outcome AS (
-                SELECT row_number, email, coalesce(reason,
-                    CASE WHEN row_number() OVER (PARTITION BY reason IS NULL ORDER BY row_number) <= %s
-                         THEN 'renew' ELSE 'not_enough_licences' END) AS outcome
-                FROM classified
-            )
+            WITH {RENEWAL_OUTCOME}
             SELECT outcome, count(*), NULL::integer, NULL::text FROM outcome GROUP BY outcome
             UNION ALL
             (SELECT outcome, 0, row_number, email FROM outcome WHERE outcome <> 'renew'
@@ -669,19 +724,9 @@ def preview_csv_renewal(customer, upload: CsvUpload, column, *, order_id=None, n
     other row would not. Changes nothing."""
     now = now or timezone.now()
     column = _check_column(upload, column)
-    with customer, transaction.atomic():
-        _sort_in_memory()
-        _load_csv_rows(upload, column)
+    with _csv_rows_to_read(customer, upload, column):
         counts, sample, capacity = _classify(customer, now, order_id)
-        _drop_csv_rows()
-    return CsvPreview(
-        column=column,
-        column_name=upload.columns[column],
-        row_count=upload.row_count,
-        counts=counts,
-        sample=sample,
-        free_seats=capacity,
-    )
+    return CsvPreview.of(upload, column, counts, sample, free_seats=capacity)
 
 
 def csv_renewal_report(customer, upload: CsvUpload, column, *, order_id=None, now=None) -> str:
@@ -694,26 +739,12 @@ def csv_renewal_report(customer, upload: CsvUpload, column, *, order_id=None, no
 
     now = now or timezone.now()
     column = _check_column(upload, column)
-    with customer, transaction.atomic():
-        _sort_in_memory()
-        _load_csv_rows(upload, column)
-        capacity = sum(order.free_seats for order in seat_sources(customer, now, order_id))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                WITH {CLASSIFIED_FOR_RENEWAL}
-                outcome AS (
-                    SELECT row_number, coalesce(reason,
-                        CASE WHEN row_number() OVER (PARTITION BY reason IS NULL ORDER BY row_number) <= %s
-                             THEN NULL ELSE 'not_enough_licences' END) AS outcome
-                    FROM classified
-                )
-                SELECT row_number, outcome FROM outcome WHERE outcome IS NOT NULL
-                """,
-                [now, capacity],
-            )
-            reasons = dict(cursor.fetchall())
-        _drop_csv_rows()
+    with _csv_rows_to_read(customer, upload, column), connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH {RENEWAL_OUTCOME} SELECT row_number, outcome FROM outcome WHERE outcome <> 'renew'",
+            [now, _free_seats(customer, now, order_id)],
+        )
+        reasons = dict(cursor.fetchall())
     out = io.StringIO()
     writer = csv.writer(out)
     width = len(upload.columns)
@@ -743,61 +774,42 @@ def renew_from_csv(
     differ raises StalePreview and changes nothing."""
     now = now or timezone.now()
     column = _check_column(upload, column)
-    with customer:
-        # Rows are streamed in before the renewal's transaction when a worker reports
-        # progress; the temporary table lives as long as the connection.
-        if progress is not None:
-            _load_csv_rows(upload, column, progress=progress)
-        try:
-            with transaction.atomic():
-                if progress is None:
-                    _load_csv_rows(upload, column)
-                _lock_pool(customer)
-                outcome = _allocate(
-                    customer,
-                    "SELECT learner_id, allocation_id, row_number FROM classified WHERE reason IS NULL",
-                    [],
-                    acting_user=acting_user,
-                    now=now,
-                    order_id=order_id,
-                    prelude_sql=CLASSIFIED_FOR_RENEWAL,
-                    prelude_params=(now,),
-                    extra_summary_sql=(
-                        "UNION ALL SELECT 'reason', reason, count(*) FROM classified "
-                        "WHERE reason IS NOT NULL GROUP BY reason"
-                    ),
-                    at_most=upload.row_count,
-                )
-                counts = dict(outcome.extra)
-                if outcome.allocated:
-                    counts["renew"] = outcome.allocated
-                if outcome.not_allocated:
-                    counts["not_enough_licences"] = outcome.not_allocated
-                if expected is not None and counts != expected:
-                    raise StalePreview(counts)
-                _audit(
-                    AuditEvent.Action.LICENCES_RENEWED,
-                    customer,
-                    acting_user,
-                    in_manage_mode,
-                    selection="csv",
-                    file=upload.filename,
-                    rows=upload.row_count,
-                    renewed=outcome.allocated,
-                    not_renewed=sum(n for code, n in counts.items() if code != "renew"),
-                    reasons={code: n for code, n in counts.items() if code != "renew"},
-                    orders=_order_counts(outcome),
-                )
-        finally:
-            _drop_csv_rows()
-    return CsvPreview(
-        column=column,
-        column_name=upload.columns[column],
-        row_count=upload.row_count,
-        counts=counts,
-        sample=[],
-        free_seats=0,
-    )
+    with _csv_rows_with_pool_locked(customer, upload, column, progress=progress):
+        outcome = _allocate(
+            customer,
+            "SELECT learner_id, allocation_id, row_number FROM classified WHERE reason IS NULL",
+            [],
+            acting_user=acting_user,
+            now=now,
+            order_id=order_id,
+            prelude_sql=CLASSIFIED_FOR_RENEWAL,
+            prelude_params=(now,),
+            extra_summary_sql=(
+                "UNION ALL SELECT 'reason', reason, count(*) FROM classified WHERE reason IS NOT NULL GROUP BY reason"
+            ),
+            at_most=upload.row_count,
+        )
+        counts = dict(outcome.extra)
+        if outcome.allocated:
+            counts["renew"] = outcome.allocated
+        if outcome.not_allocated:
+            counts["not_enough_licences"] = outcome.not_allocated
+        if expected is not None and counts != expected:
+            raise StalePreview(counts)
+        _audit(
+            AuditEvent.Action.LICENCES_RENEWED,
+            customer,
+            acting_user,
+            in_manage_mode,
+            selection="csv",
+            file=upload.filename,
+            rows=upload.row_count,
+            renewed=outcome.allocated,
+            not_renewed=sum(n for code, n in counts.items() if code != "renew"),
+            reasons={code: n for code, n in counts.items() if code != "renew"},
+            orders=_order_counts(outcome),
+        )
+    return CsvPreview.of(upload, column, counts)
 
 
 def import_learners_from_csv(
@@ -818,75 +830,66 @@ def import_learners_from_csv(
     email_column = _check_column(upload, email_column)
     if name_column is not None:
         name_column = _check_column(upload, name_column)
-    with customer:
-        if progress is not None:
-            _load_csv_rows(upload, email_column, name_column, progress=progress)
-        try:
-            with transaction.atomic():
-                if progress is None:
-                    _load_csv_rows(upload, email_column, name_column)
-                _lock_pool(customer)
-                outcome = AddOutcome()
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        f"""
-                        WITH classified AS (
-                            SELECT r.row_number, r.email, r.name,
-                                CASE
-                                    WHEN NOT r.email_ok THEN 'invalid_email'
-                                    WHEN NOT r.first_in_file THEN 'duplicate'
-                                    WHEN l.id IS NOT NULL THEN 'already_learner'
-                                END AS reason
-                            FROM pg_temp.csv_rows r
-                            LEFT JOIN {LEARNER} l ON l.email = r.email
-                        ),
-                        inserted AS (
-                            INSERT INTO {LEARNER} (email, name, status, created_at)
-                            SELECT email, left(name, 150), 'active', %s FROM classified
-                            WHERE reason IS NULL ORDER BY row_number
-                            ON CONFLICT (email) DO NOTHING
-                            RETURNING id, email
-                        ),
-                        marked AS (
-                            UPDATE pg_temp.csv_rows r SET learner_id = i.id FROM inserted i
-                            WHERE r.email = i.email RETURNING r.learner_id
-                        )
-                        SELECT reason, count(*) FROM classified WHERE reason IS NOT NULL GROUP BY reason
-                        UNION ALL SELECT 'added', count(DISTINCT learner_id) FROM marked
-                        UNION ALL SELECT 'new', count(*) FROM classified WHERE reason IS NULL
-                        """,
-                        [now],
-                    )
-                    counts = dict(cursor.fetchall())
-                outcome.added = counts.pop("added")
-                new = counts.pop("new")
-                if new > outcome.added:  # added meanwhile by someone else
-                    counts["already_learner"] = counts.get("already_learner", 0) + new - outcome.added
-                outcome.skipped = counts
-                seats = _allocate(
-                    customer,
-                    """SELECT learner_id, NULL::bigint, min(row_number) FROM pg_temp.csv_rows
-                        WHERE learner_id IS NOT NULL GROUP BY learner_id""",
-                    [],
-                    acting_user=acting_user,
-                    now=now,
-                    at_most=upload.row_count,
+    with _csv_rows_with_pool_locked(customer, upload, email_column, name_column, progress=progress):
+        outcome = AddOutcome()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                WITH classified AS (
+                    SELECT r.row_number, r.email, r.name,
+                        CASE
+                            WHEN NOT r.email_ok THEN 'invalid_email'
+                            WHEN NOT r.first_in_file THEN 'duplicate'
+                            WHEN l.id IS NOT NULL THEN 'already_learner'
+                        END AS reason
+                    FROM pg_temp.csv_rows r
+                    LEFT JOIN {LEARNER} l ON l.email = r.email
+                ),
+                inserted AS (
+                    INSERT INTO {LEARNER} (email, name, status, created_at)
+                    SELECT email, left(name, 150), 'active', %s FROM classified
+                    WHERE reason IS NULL ORDER BY row_number
+                    ON CONFLICT (email) DO NOTHING
+                    RETURNING id, email
+                ),
+                marked AS (
+                    UPDATE pg_temp.csv_rows r SET learner_id = i.id FROM inserted i
+                    WHERE r.email = i.email RETURNING r.learner_id
                 )
-                outcome.allocated = seats.allocated
-                _audit(
-                    AuditEvent.Action.LEARNERS_ADDED,
-                    customer,
-                    acting_user,
-                    in_manage_mode,
-                    source="csv",
-                    file=upload.filename,
-                    rows=upload.row_count,
-                    added=outcome.added,
-                    allocated=outcome.allocated,
-                    skipped=outcome.skipped,
-                )
-        finally:
-            _drop_csv_rows()
+                SELECT reason, count(*) FROM classified WHERE reason IS NOT NULL GROUP BY reason
+                UNION ALL SELECT 'added', count(DISTINCT learner_id) FROM marked
+                UNION ALL SELECT 'new', count(*) FROM classified WHERE reason IS NULL
+                """,
+                [now],
+            )
+            counts = dict(cursor.fetchall())
+        outcome.added = counts.pop("added")
+        new = counts.pop("new")
+        if new > outcome.added:  # added meanwhile by someone else
+            counts["already_learner"] = counts.get("already_learner", 0) + new - outcome.added
+        outcome.skipped = counts
+        seats = _allocate(
+            customer,
+            """SELECT learner_id, NULL::bigint, min(row_number) FROM pg_temp.csv_rows
+                WHERE learner_id IS NOT NULL GROUP BY learner_id""",
+            [],
+            acting_user=acting_user,
+            now=now,
+            at_most=upload.row_count,
+        )
+        outcome.allocated = seats.allocated
+        _audit(
+            AuditEvent.Action.LEARNERS_ADDED,
+            customer,
+            acting_user,
+            in_manage_mode,
+            source="csv",
+            file=upload.filename,
+            rows=upload.row_count,
+            added=outcome.added,
+            allocated=outcome.allocated,
+            skipped=outcome.skipped,
+        )
     return outcome
 
 
