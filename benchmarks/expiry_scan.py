@@ -25,57 +25,23 @@ the number of customers.
 """
 
 import argparse
-import os
-import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._common import TIME_ZONES, QueryCounter, median_ms, throwaway_database  # noqa: E402
+
 BENCH_DATABASE = "licences_bench_expiry"
 ORDERS = 1_000_000
 CUSTOMER_COUNTS = (200, 2_000)
-TIME_ZONES = ("Europe/London", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney")
 # The moment the benchmark's scheduler runs; the data is laid out around it.
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 OUTAGE = timedelta(hours=6)
 INTERVAL = timedelta(minutes=5)
-
-
-def database_urls():
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/licences")
-    parts = urlsplit(base)
-    return urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}")), urlunsplit(parts._replace(path="/postgres"))
-
-
-def recreate_database(maintenance_url):
-    import psycopg
-
-    with psycopg.connect(maintenance_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-
-
-def drop_database(maintenance_url):
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(maintenance_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-
-
-def setup_django(bench_url):
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.test_settings"  # real settings, in-memory email
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
 
 
 # --- The world ------------------------------------------------------------------------------
@@ -165,18 +131,6 @@ def fill(customer_count: int):
 # --- Measuring ------------------------------------------------------------------------------
 
 
-class QueryCounter:
-    """Counts the statements sent, leaving out django-tenants' ``SET search_path``."""
-
-    def __init__(self):
-        self.queries = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        if not sql.startswith("SET search_path"):
-            self.queries += 1
-        return execute(sql, params, many, context)
-
-
 def counted(function, *args, **kwargs):
     from django.db import connection
 
@@ -213,20 +167,6 @@ def scan_limiting_set_calls(now, limit):
         settings.TENANT_LIMIT_SET_CALLS = False
 
 
-def timed(runs, candidates):
-    """Median milliseconds of each candidate, the candidates taking turns."""
-    samples = {name: [] for name in candidates}
-    for function in candidates.values():
-        for _ in range(5):
-            function()
-    for _ in range(runs):
-        for name, function in candidates.items():
-            start = time.perf_counter()
-            function()
-            samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) * 1000 for name, values in samples.items()}
-
-
 def plan_of(now, limit) -> str:
     from django.db import connection
 
@@ -251,7 +191,7 @@ def measure(customer_count, runs):
         due = services.due_order_ids(now, 10 * ORDERS)
         scan = services.due_order_ids(now, batch)
         assert scan == bare_select(now, batch), "the scan and the bare SELECT must return the same rows"
-        times = timed(
+        times = median_ms(
             runs,
             {
                 "scan": lambda now=now: services.due_order_ids(now, batch),
@@ -279,15 +219,8 @@ def main():
     parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DATABASE} database afterwards")
     args = parser.parse_args()
 
-    bench_url, maintenance_url = database_urls()
-    print(f"Creating {BENCH_DATABASE} on {urlsplit(bench_url).hostname} ...", flush=True)
-    recreate_database(maintenance_url)
-    setup_django(bench_url)
-    try:
+    with throwaway_database(BENCH_DATABASE, keep=args.keep):
         run(args)
-    finally:
-        if not args.keep:
-            drop_database(maintenance_url)
 
 
 def run(args):

@@ -38,10 +38,11 @@ import sys
 import time
 import tracemalloc
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks._common import throwaway_database  # noqa: E402
 
 BENCH_DATABASE = "licences_bench_renewal"
 LEARNERS = 100_000
@@ -50,41 +51,6 @@ RUNS = 5
 
 class Rollback(Exception):
     pass
-
-
-def database_urls():
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/licences")
-    parts = urlsplit(base)
-    return urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}")), urlunsplit(parts._replace(path="/postgres"))
-
-
-def recreate_database(maintenance_url):
-    import psycopg
-
-    with psycopg.connect(maintenance_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-
-
-def drop_database(maintenance_url):
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(maintenance_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-
-
-def setup_django(bench_url):
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.test_settings"  # real settings, tasks eager, local email
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate_schemas", shared=True, verbosity=0)
 
 
 def fill():
@@ -251,16 +217,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = parser.parse_args()
-    bench_url, maintenance_url = database_urls()
-    recreate_database(maintenance_url)
-    try:
-        setup_django(bench_url)
+    with throwaway_database(BENCH_DATABASE, keep=args.keep):
         from django.core.files.uploadedfile import SimpleUploadedFile
+        from django.core.management import call_command
         from django.db import connection
 
         from learners import services
         from learners.models import CsvUpload
 
+        call_command("migrate_schemas", shared=True, verbosity=0)
         print(f"Filling one customer schema with {LEARNERS:,} learners whose licences expired…", flush=True)
         started = time.perf_counter()
         customer, manager, new_order, csv_bytes = fill()
@@ -323,9 +288,6 @@ def main():
             and max(preview_memory, renew_memory) < 250
         )
         print("  targets (3x floor, import under 250 MB):", "met" if ok else "NOT met")
-    finally:
-        if not args.keep:
-            drop_database(maintenance_url)
 
 
 if __name__ == "__main__":

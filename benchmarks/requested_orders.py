@@ -15,52 +15,18 @@ of queries at 1,000 and at 100,000 orders.
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._common import TIME_ZONES, QueryCounter, median_ms, throwaway_database  # noqa: E402
+
 BENCH_DATABASE = "licences_bench"
 CUSTOMERS = 2_000
 SIZES = (1_000, 100_000)
-TIME_ZONES = ("Europe/London", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney")
-
-
-def database_urls():
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/licences")
-    parts = urlsplit(base)
-    return urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}")), urlunsplit(parts._replace(path="/postgres"))
-
-
-def recreate_database(maintenance_url):
-    import psycopg
-
-    with psycopg.connect(maintenance_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-
-
-def drop_database(maintenance_url):
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(maintenance_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-
-
-def setup_django(bench_url):
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.test_settings"  # real settings, local email, no HTTPS
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
 
 
 # --- The world ------------------------------------------------------------------------
@@ -200,21 +166,6 @@ def pages(partner, manager):
 BARE = "bare view, one query"
 
 
-class QueryCounter:
-    """Counts the statements a request sends, leaving out django-tenants' own
-    ``SET search_path`` (reported apart: it is the same plumbing for every page)."""
-
-    def __init__(self):
-        self.queries = self.search_path = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        if sql.startswith("SET search_path"):
-            self.search_path += 1
-        else:
-            self.queries += 1
-        return execute(sql, params, many, context)
-
-
 def count_queries(client, url):
     from django.db import connection
 
@@ -226,18 +177,13 @@ def count_queries(client, url):
 
 
 def measure(client, urls, runs):
-    """Median server time of each URL; the URLs take turns, so that other load on the
-    machine falls on every page alike."""
-    samples = {url: [] for url in urls}
-    for url in urls:
-        for _ in range(5):  # warm caches, templates and the connection
-            assert client.get(url).status_code == 200
-    for _ in range(runs):
-        for url in urls:
-            start = time.perf_counter()
-            client.get(url)
-            samples[url].append(time.perf_counter() - start)
-    return {url: statistics.median(times) * 1000 for url, times in samples.items()}
+    """Median server time of each URL; the URLs take turns."""
+
+    def get(url):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+
+    return median_ms(runs, {url: lambda url=url: get(url) for url in urls})
 
 
 def main():
@@ -251,15 +197,9 @@ def main():
     )
     args = parser.parse_args()
 
-    bench_url, maintenance_url = database_urls()
-    print(f"Creating {BENCH_DATABASE} on {urlsplit(bench_url).hostname} ...", flush=True)
-    recreate_database(maintenance_url)
-    setup_django(bench_url)
-    try:
+    os.environ["ALLOWED_HOSTS"] = "testserver"  # the test Client's host
+    with throwaway_database(BENCH_DATABASE, keep=args.keep):
         run(args)
-    finally:
-        if not args.keep:
-            drop_database(maintenance_url)
 
 
 def run(args):
