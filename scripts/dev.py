@@ -386,6 +386,9 @@ def start() -> int:
 
     env = base_env()
     env.setdefault("DEBUG", "1")  # settings require SECRET_KEY when DEBUG is off
+    # Locally, beat looks for due expiry emails every minute, so the demo's 72-hour
+    # reminder and expiry notice reach the outbox soon after start.
+    env.setdefault("EXPIRY_SCAN_INTERVAL_SECONDS", "60")
     python = sys.executable
     marks = {"venv": elapsed()}  # seconds since the command was typed, at the end of each phase
     with embedded_servers(env):
