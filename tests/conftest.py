@@ -14,6 +14,7 @@ import os
 import pytest
 from django.apps import apps
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role, User
 from customers.middleware import MANAGED_CUSTOMER_SESSION_KEY
@@ -50,6 +51,18 @@ def tenant_transactional_db(transactional_db):
     with connection.cursor() as cursor:
         tables = ", ".join(f"{schema}.{table}" for schema in TEST_SCHEMAS for table in tenant_tables)
         cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY")
+
+
+class CaptureStatements(CaptureQueriesContext):
+    """Captures the SQL run inside the block, as ``statements``: what the code asked
+    for, without django-tenants' ``SET search_path`` before each query."""
+
+    def __init__(self):
+        super().__init__(connection)
+
+    @property
+    def statements(self) -> list[str]:
+        return [q["sql"] for q in self.captured_queries if not q["sql"].startswith("SET search_path")]
 
 
 def make_user(email, role, **fields):

@@ -1,18 +1,16 @@
 """The Expired Licences tab and Select All run a number of SQL statements that does
 not grow with the learners."""
 
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
-
 from learners import services
 from tests.allocation.conftest import assigned_order, expired_learners_of
+from tests.conftest import CaptureStatements
 
 
 def count_queries(action) -> int:
     """Statements run, not counting django-tenants' SET search_path."""
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureStatements() as captured:
         action()
-    return len([q for q in queries.captured_queries if not q["sql"].startswith("SET search_path")])
+    return len(captured.statements)
 
 
 def test_the_expired_licences_tab_costs_the_same_for_5_or_300_learners(client, alice, dana, acme):

@@ -3,11 +3,9 @@ the expiry notice from expires_at on, each exactly once however often beat runs.
 
 from datetime import timedelta
 
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
-
 from notifications import services
 from notifications.models import NoticeKind, NoticeState
+from tests.conftest import CaptureStatements
 from tests.notifications.conftest import (
     ASSIGNED,
     EXPIRES,
@@ -21,11 +19,6 @@ from tests.notifications.conftest import (
 )
 
 SECOND = timedelta(seconds=1)
-
-
-def sql_of(queries) -> list[str]:
-    """The statements run, without django-tenants' SET search_path bookkeeping."""
-    return [q["sql"] for q in queries if not q["sql"].startswith("SET search_path")]
 
 
 def test_assignment_schedules_the_reminder_72_hours_before_expiry(acme_order):
@@ -100,9 +93,9 @@ def test_a_quiet_beat_is_one_query_whatever_the_number_of_customers(world, mailo
     for customer in (world["acme"], world["globex"]):
         assign(customer, world["alice"])
     assign(world["initech"], world["charlie"])
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureStatements() as queries:
         run_scheduler(REMINDER_DUE - timedelta(hours=1))
-    statements = sql_of(queries)
+    statements = queries.statements
     assert len(statements) == 1
     assert "WHERE next_notice_at <=" in statements[0]
 
@@ -110,18 +103,18 @@ def test_a_quiet_beat_is_one_query_whatever_the_number_of_customers(world, mailo
 def test_queries_per_notice_do_not_grow_with_the_notices_due(world, mailoutbox):
     """Each due notice costs the same few queries: no N+1 across customers."""
     first = assign(world["acme"], world["alice"])
-    with CaptureQueriesContext(connection) as one:
+    with CaptureStatements() as one:
         run_scheduler(REMINDER_DUE)
     assert len(sent(REMINDER_SUBJECT, first)) == 1
 
     # Three more orders, one per customer, whose reminders fall due a day later.
     for customer, manager in ((world["acme"], "alice"), (world["globex"], "alice"), (world["initech"], "charlie")):
         assign(customer, world[manager], at=ASSIGNED + timedelta(days=1))
-    with CaptureQueriesContext(connection) as three:
+    with CaptureStatements() as three:
         run_scheduler(REMINDER_DUE + timedelta(days=1))
     assert len(sent(REMINDER_SUBJECT)) == 4
-    per_notice = len(sql_of(one)) - 1
-    assert len(sql_of(three)) == 1 + 3 * per_notice
+    per_notice = len(one.statements) - 1
+    assert len(three.statements) == 1 + 3 * per_notice
     assert per_notice <= 12
 
 

@@ -4,11 +4,9 @@ where a test needs it, moved in time with a queryset update (the services stamp
 
 from datetime import datetime
 
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
-
 from licences.models import LicenceOrder
 from licences.services import assign_order, cancel_order, request_order
+from tests.conftest import CaptureStatements
 
 REQUESTED_ORDERS = "/partner/licences/orders/"
 
@@ -38,7 +36,7 @@ def listed_ids(response) -> list[int]:
 
 def page_queries(client, url) -> list[str]:
     """The SQL a page runs, leaving out django-tenants' SET search_path (one per query)."""
-    with CaptureQueriesContext(connection) as captured:
+    with CaptureStatements() as captured:
         response = client.get(url)
     assert response.status_code == 200
-    return [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SET search_path")]
+    return captured.statements
