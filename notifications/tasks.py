@@ -1,29 +1,35 @@
 """Celery tasks. They take ids, never model instances, and are safe to run twice."""
 
-import smtplib
-
-from anymail.exceptions import AnymailAPIError
 from celery import shared_task
 
 from licences.models import LicenceOrder
 from notifications import emails, services
 
-# Worth another try later: the provider or the network failed, not the message.
-TRANSIENT_EMAIL_ERRORS = (AnymailAPIError, smtplib.SMTPException, OSError)
+EMAIL_MAX_RETRIES = 6
 
 
-@shared_task(autoretry_for=TRANSIENT_EMAIL_ERRORS, retry_backoff=30, retry_backoff_max=1800, max_retries=6)
-def send_licences_ready_email(order_id: int) -> int:
+def _send_or_retry(task, send, order):
+    """Send; on a transient provider error, try again later with a growing delay
+    (30 s, 1 min, 2 min ... at most 30 min); a permanent one fails the task at once."""
+    try:
+        _, sent_to = send(order)
+    except Exception as error:
+        if not services.is_transient(error):
+            raise
+        raise task.retry(exc=error, countdown=min(30 * 2**task.request.retries, 1800)) from error
+    return sent_to
+
+
+@shared_task(bind=True, max_retries=EMAIL_MAX_RETRIES)
+def send_licences_ready_email(self, order_id: int) -> int:
     order = LicenceOrder.objects.select_related("customer").get(pk=order_id)
-    _, sent_to = emails.licences_ready(order)
-    return sent_to
+    return _send_or_retry(self, emails.licences_ready, order)
 
 
-@shared_task(autoretry_for=TRANSIENT_EMAIL_ERRORS, retry_backoff=30, retry_backoff_max=1800, max_retries=6)
-def send_licence_request_email(order_id: int) -> int:
+@shared_task(bind=True, max_retries=EMAIL_MAX_RETRIES)
+def send_licence_request_email(self, order_id: int) -> int:
     order = LicenceOrder.objects.select_related("customer__partner").get(pk=order_id)
-    _, sent_to = emails.licence_request_waiting(order)
-    return sent_to
+    return _send_or_retry(self, emails.licence_request_waiting, order)
 
 
 @shared_task(ignore_result=True)
