@@ -535,8 +535,9 @@ def _check_column(upload: CsvUpload, column) -> int:
 def _load_csv_rows(upload: CsvUpload, email_column: int, name_column: int | None = None, progress=None) -> None:
     """Stream the chosen column(s) of the file into ``pg_temp.csv_rows`` with COPY:
     (row number, email trimmed and lower-cased, whether it is a valid address,
-    whether it is the email's first row in the file, name). With ``progress``, rows go in chunks and ``progress(rows_done)`` is
-    called after each, for the progress bar of a background import."""
+    whether it is the email's first row in the file, name). With ``progress``, rows go
+    in chunks and ``progress(rows_done)`` is called after each, for the progress bar
+    of a background import."""
     data = bytes(upload.content)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS pg_temp.csv_rows")
@@ -568,7 +569,6 @@ def _load_csv_rows(upload: CsvUpload, email_column: int, name_column: int | None
             progress(done)
         if progress is not None:
             progress(done)
-        pass
 
 
 def _drop_csv_rows() -> None:
