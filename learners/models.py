@@ -48,8 +48,8 @@ class Allocation(models.Model):
     # Indexes and checks are few on purpose: a renewal of 100,000 learners writes
     # 100,000 rows and ends 100,000 more, and every index and trigger costs on each.
     # The partial unique index on learner (current allocations) serves every lookup
-    # by learner the product makes, alloc_order_idx the lookups by order; no query
-    # filters on allocated_by. The learner reference has no database constraint
+    # by learner the product makes; nothing filters allocations by order or by
+    # allocated_by (seat counts per order live on the order). The learner reference has no database constraint
     # either (its per-row check at commit cost more than the inserts themselves):
     # allocations are only written by learners.services from learner ids selected
     # in the same statement, and learners are never deleted (PROTECT, deactivated).
@@ -81,7 +81,6 @@ class Allocation(models.Model):
         ]
         indexes = [
             models.Index(fields=["expires_at"], name="alloc_current_expiry_idx", condition=Q(ended_at__isnull=True)),
-            models.Index(fields=["order"], name="alloc_order_idx"),
         ]
 
     def __str__(self):
