@@ -42,10 +42,6 @@ class CsvShape:
     columns: list[str]
     row_count: int
 
-    @property
-    def delimiter_name(self) -> str:
-        return DELIMITER_NAMES.get(self.delimiter, self.delimiter)
-
 
 def looks_like_email(value: str) -> bool:
     return len(value) <= 254 and EMAIL_PATTERN.match(value) is not None
@@ -170,11 +166,6 @@ def iter_rows(data: bytes, encoding: str, delimiter: str) -> Iterator[tuple[int,
         number += 1
         if not _is_blank(record):
             yield number, record
-
-
-def header_of(data: bytes, encoding: str, delimiter: str) -> list[str]:
-    text = data.decode(encoding)
-    return next((r for r in _records(text, delimiter) if not _is_blank(r)), [])
 
 
 def guess_email_column(shape_columns: list[str], sample: list[list[str]]) -> int:

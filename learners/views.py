@@ -117,7 +117,8 @@ def upload_step(request, purpose, template: str, next_step: str, context=None):
     return render(request, template, {"form": form, **(context or {})})
 
 
-def _upload_or_404(request, token, purpose) -> CsvUpload:
+def upload_or_404(request, token, purpose) -> CsvUpload:
+    """The signed-in manager's own upload for this step, or 404."""
     try:
         return services.upload_for(token, request.user, purpose)
     except CsvUpload.DoesNotExist:
@@ -126,7 +127,7 @@ def _upload_or_404(request, token, purpose) -> CsvUpload:
 
 @customer_manager_required
 def import_columns(request, token):
-    upload = _upload_or_404(request, token, CsvUpload.Purpose.LEARNERS)
+    upload = upload_or_404(request, token, CsvUpload.Purpose.LEARNERS)
     if upload.state not in services.REVIEWABLE_STATES:
         return redirect("learners:upload_status", token=token)
     data = bytes(upload.content)

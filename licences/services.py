@@ -6,7 +6,7 @@ the transaction commits.
 """
 
 import calendar
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -19,7 +19,8 @@ from accounts import audit
 from accounts.models import AuditEvent, Role
 from licences.models import LicenceOrder, OrderStatus
 
-REMINDER_LEAD = timezone.timedelta(hours=72)
+# The 72-hour reminder falls due this long before an order expires.
+REMINDER_LEAD = timedelta(hours=72)
 
 
 class OrderStateError(Exception):

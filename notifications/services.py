@@ -41,12 +41,12 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from licences.models import LicenceOrder, OrderStatus
+from licences.services import REMINDER_LEAD
 from notifications import emails
 from notifications.models import ExpiryNotice, NoticeKind, NoticeState
 
 logger = logging.getLogger(__name__)
 
-REMINDER_LEAD = timedelta(hours=72)
 RETRY_BACKOFF_FIRST = timedelta(minutes=5)
 RETRY_BACKOFF_MAX = timedelta(hours=2)
 UPCOMING_DAYS = 30

@@ -112,13 +112,6 @@ def upload_limits() -> dict:
     return {"max_mb": settings.CSV_UPLOAD_MAX_BYTES // 1_048_576, "max_rows": settings.CSV_UPLOAD_MAX_ROWS}
 
 
-def _allocation_upload_or_404(request, token) -> CsvUpload:
-    try:
-        return services.upload_for(token, request.user, CsvUpload.Purpose.ALLOCATION)
-    except CsvUpload.DoesNotExist:
-        raise Http404("No such upload.") from None
-
-
 def _column_form(request, upload, sources, data=None) -> ColumnForm:
     """The column dropdown; with nothing chosen yet, the column that looks like the
     email column is preselected. A forged column is an error, not a guess."""
@@ -133,7 +126,7 @@ def _column_form(request, upload, sources, data=None) -> ColumnForm:
 def import_review(request, token):
     """Steps 2 and 3: choose the column containing the Email, and review how many
     users will be renewed and how many will not, and why."""
-    upload = _allocation_upload_or_404(request, token)
+    upload = learner_views.upload_or_404(request, token, CsvUpload.Purpose.ALLOCATION)
     if upload.state not in services.REVIEWABLE_STATES:
         return redirect("licences:import_status", token=token)
     sources = services.seat_sources(request.tenant)
@@ -160,7 +153,7 @@ def import_review(request, token):
 @customer_manager_required
 def import_report(request, token):
     """The rows that will not be renewed, with the reason, as a CSV download."""
-    upload = _allocation_upload_or_404(request, token)
+    upload = learner_views.upload_or_404(request, token, CsvUpload.Purpose.ALLOCATION)
     if upload.state not in services.REVIEWABLE_STATES:
         raise Http404("This file has already been imported.")
     form = _column_form(request, upload, services.seat_sources(request.tenant))
@@ -179,7 +172,7 @@ def import_report(request, token):
 def import_renew(request, token):
     """Step 4: Renew Licences. Recomputed now; nothing changes unless the figures
     are still the ones the manager reviewed."""
-    upload = _allocation_upload_or_404(request, token)
+    upload = learner_views.upload_or_404(request, token, CsvUpload.Purpose.ALLOCATION)
     if upload.state not in services.REVIEWABLE_STATES:
         return redirect("licences:import_status", token=token)
     sources = services.seat_sources(request.tenant)
