@@ -36,15 +36,16 @@ class Allocation(models.Model):
 
     The seat expires with its order (``expires_at`` is the order's, copied at
     allocation, as an assigned order's expiry never changes). An allocation is
-    *current* until it ends (``ended_at``): revoked, or replaced by a renewal. A
+    *current* until it ends (``ended_at``): revoked, or the learner deactivated. A
     learner has at most one current allocation, enforced by a partial unique index,
-    so at most one valid one.
+    so at most one valid one. History rows are ended from the start.
 
     A renewal keeps the learner's current row and renews it in place (new order,
-    expiry, time and manager), after copying its old values into an ended row, the
-    history. No index covers the columns a renewal changes, and the table leaves
-    60% of each page free (migration 0006), so PostgreSQL updates those rows in
-    place on their page (a HOT update) without writing any index entry."""
+    expiry, time and manager), after copying its old values into a history row
+    ended as ``renewed``. No index covers the columns a renewal changes, and the
+    table leaves 60% of each page free (migration 0006), so PostgreSQL updates
+    those rows in place on their page (a HOT update) without writing any index
+    entry."""
 
     class EndReason(models.TextChoices):
         RENEWED = "renewed", "Renewed"

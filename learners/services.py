@@ -25,9 +25,9 @@ Seats (design decisions, see also learners/models.py):
 - Who gets a seat when seats run out: the learners in the order the manager sees
   them (the Expired Licences list is sorted by email; a CSV keeps its row order).
 - Bulk work is set-based: a fixed number of SQL statements whatever the number of
-  learners (one statement ends the old allocations and inserts the new ones, one
-  updates the orders' counts). CSV rows are streamed into a temporary table with
-  ``COPY``.
+  learners (the picks go into a temporary table; one statement writes the history
+  rows, one renews the current rows in place, one inserts first seats, one updates
+  the orders' counts). CSV rows are streamed into a temporary table with ``COPY``.
 """
 
 import secrets
