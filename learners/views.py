@@ -10,13 +10,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import customer_manager_required, licensed_learner_required
 from common.pagination import paginate
+from common.text import plural
 from learners import csv_files, services
 from learners.forms import AddLearnerForm, CsvUploadForm, LearnerColumnsForm, LearnerSearchForm
 from learners.models import Allocation, CsvUpload, Learner
-
-
-def plural(n: int, word: str, words: str | None = None) -> str:
-    return f"{n:,} {word if n == 1 else (words or word + 's')}"
 
 
 @customer_manager_required

@@ -4,7 +4,7 @@ and the partner's Requested Orders with Add Filter, Assign and Cancel."""
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, Value, When
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,15 +30,17 @@ def overview(request):
     valid orders first (soonest expiry first), then the expired ones."""
     customer, now = request.tenant, timezone.now()
     is_valid = Q(expires_at__gt=now)
-    orders = LicenceOrder.objects.filter(customer=customer, status=OrderStatus.ASSIGNED).order_by(
-        Case(When(is_valid, then=Value(0)), default=Value(1)),
-        Case(When(is_valid, then=F("expires_at"))).asc(nulls_last=True),
-        F("expires_at").desc(),
-        "-id",
+    orders = (
+        LicenceOrder.objects.filter(customer=customer, status=OrderStatus.ASSIGNED)
+        .annotate(expired=ExpressionWrapper(~is_valid, output_field=BooleanField()))
+        .order_by(
+            Case(When(is_valid, then=Value(0)), default=Value(1)),
+            Case(When(is_valid, then=F("expires_at"))).asc(nulls_last=True),
+            F("expires_at").desc(),
+            "-id",
+        )
     )
     page = paginate(request, orders)
-    for order in page:
-        order.expired = order.expires_at <= now
     context = {"summary": services.pool_summary(customer, now), "page": page}
     return render(request, "licences/overview.html", context)
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import customer_manager_required
 from common.pagination import paginate
+from common.text import plural
 from learners import csv_files, services
 from learners import views as learner_views
 from learners.forms import ColumnForm, ExpiredSearchForm, RenewFromCsvForm, RenewSelectionForm
@@ -81,7 +82,7 @@ def allocate(request):
 
 
 def _say_how_it_went(request, outcome, selected):
-    renewed = learner_views.plural(outcome.allocated, "learner")
+    renewed = plural(outcome.allocated, "learner")
     if outcome.eligible == 0:
         messages.info(request, "No selected learner has an expired licence any more, so nothing was renewed.")
         return
