@@ -40,9 +40,9 @@ class TenantContextMiddleware:
         user = request.user
         if user.is_authenticated:
             if user.role in (Role.CUSTOMER_MANAGER, Role.LEARNER):
-                request.tenant = (
-                    Customer.objects.filter(pk=user.customer_id, is_active=True).select_related("partner").first()
-                )
+                # Loaded with the user (accounts.backends), so read fresh on every request.
+                customer = user.customer
+                request.tenant = customer if customer is not None and customer.is_active else None
             elif user.role == Role.PARTNER_MANAGER:
                 request.tenant = managed_customer_for(user, request.session)
                 request.in_manage_mode = request.tenant is not None
