@@ -262,7 +262,10 @@ def _allocate(
             outcome.eligible += count
             if picked_order is not None:
                 outcome.by_order[picked_order] = outcome.by_order.get(picked_order, 0) + count
-                fresh, renewals = (fresh + count, renewals) if is_new else (fresh, renewals + count)
+                if is_new:
+                    fresh += count
+                else:
+                    renewals += count
         outcome.allocated = sum(outcome.by_order.values())
         written = 0
         if renewals:
