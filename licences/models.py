@@ -48,6 +48,10 @@ class LicenceOrder(models.Model):
     # When the next expiry notice falls due (72 hours before expiry, then at expiry);
     # NULL once both are dealt with, so the scheduler's scan only sees due work.
     next_notice_at = models.DateTimeField(null=True, blank=True)
+    # When each one-off email about the order went out: a task that Redis delivers
+    # twice finds its email sent and sends nothing (notifications.tasks).
+    request_email_sent_at = models.DateTimeField(null=True, blank=True)
+    ready_email_sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = LicenceOrderQuerySet.as_manager()
 

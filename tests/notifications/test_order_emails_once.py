@@ -1,0 +1,65 @@
+"""The one-off order emails (licences ready, licence request) go out once however
+often Redis delivers their task, even when two deliveries run at the same moment."""
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from licences.models import LicenceOrder
+from licences.services import assign_order, request_order
+from notifications.tasks import send_licence_request_email, send_licences_ready_email
+from tests.notifications.test_exactly_once import SlowProviderBackend, _race
+from tests.notifications.test_order_email_retries import provider  # noqa: F401  (a fixture)
+from tests.notifications.test_provider_errors import api_error
+
+
+@pytest.fixture
+def order(alice, acme, dana):
+    return assign_order(request_order(acme, 12, acting_user=alice, in_manage_mode=True).pk, acting_user=alice)
+
+
+def test_a_second_delivery_of_the_ready_task_sends_nothing(order, mailoutbox):
+    assert send_licences_ready_email.apply(args=[order.pk]).get() == 1
+    assert send_licences_ready_email.apply(args=[order.pk]).get() == 0
+
+    assert [m.to for m in mailoutbox] == [["dana@acme.test"]]
+    order.refresh_from_db()
+    assert order.ready_email_sent_at is not None
+
+
+def test_a_second_delivery_of_the_request_task_sends_nothing(dana, alice, acme, mailoutbox):
+    order = request_order(acme, 3, acting_user=dana)
+
+    assert send_licence_request_email.apply(args=[order.pk]).get() == 1
+    assert send_licence_request_email.apply(args=[order.pk]).get() == 0
+
+    assert len(mailoutbox) == 1 and "alice@northwind.test" in mailoutbox[0].to
+    order.refresh_from_db()
+    assert order.request_email_sent_at is not None and order.ready_email_sent_at is None
+
+
+def test_a_failed_send_records_nothing(order, provider, mailoutbox, monkeypatch):  # noqa: F811
+    from config.celery import app
+
+    monkeypatch.setitem(app.conf, "task_eager_propagates", False)
+    provider.errors = [api_error(422, "Unprocessable Entity")]
+
+    assert send_licences_ready_email.apply(args=[order.pk]).failed()
+
+    order.refresh_from_db()
+    assert order.ready_email_sent_at is None
+    # Sent by the next delivery, once the provider takes it.
+    assert send_licences_ready_email.apply(args=[order.pk]).get() == 1
+    assert provider.accepted == 1
+
+
+def test_two_deliveries_at_the_same_moment_send_one_email(tenant_transactional_db, alice, acme, dana, settings):
+    order = assign_order(request_order(acme, 5, acting_user=alice, in_manage_mode=True).pk, acting_user=alice)
+    # The assignment sent the email on commit; start again as if it had not gone out.
+    LicenceOrder.objects.filter(pk=order.pk).update(ready_email_sent_at=None)
+    mail.outbox.clear()
+    settings.EMAIL_BACKEND = f"{SlowProviderBackend.__module__}.SlowProviderBackend"
+
+    _race(2, timezone.now(), lambda: send_licences_ready_email.apply(args=[order.pk]).get())
+
+    assert [m.subject for m in mail.outbox] == ["5 new licences ready for allocation at Acme Manufacturing"]
