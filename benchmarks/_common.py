@@ -1,6 +1,6 @@
 """What the benchmarks share: a throwaway database beside DATABASE_URL's with Django
-pointed at it, the statements a piece of work sends, and medians of candidates
-timed in turns.
+pointed at it, the statements a piece of work sends, medians of candidates timed in
+turns, and, for the page benchmarks, a bare view to compare pages with.
 
 The benchmarks run as scripts (``python benchmarks/<name>.py``) and put the project
 root on ``sys.path`` themselves before importing this module. Django is imported
@@ -94,3 +94,67 @@ def median_ms(runs, candidates, *, warm_up=5):
             function()
             samples[name].append(time.perf_counter() - start)
     return {name: statistics.median(values) * 1000 for name, values in samples.items()}
+
+
+# --- Pages beside a bare view -----------------------------------------------------------
+
+BARE = "bare view, one query"
+
+
+def install_urls(bare_view):
+    """The project's URLs plus ``bare_view`` at /bench/bare/: the yardstick, a view
+    with the same middleware that runs one query and renders nothing."""
+    from django.conf import settings
+    from django.urls import clear_url_caches, path
+
+    from config.urls import urlpatterns
+
+    class BenchURLs:
+        """A class, so the resolver can cache it."""
+
+    BenchURLs.urlpatterns = [path("bench/bare/", bare_view), *urlpatterns]
+    settings.ROOT_URLCONF = BenchURLs
+    clear_url_caches()
+
+
+def count_queries(client, url):
+    """(queries, SET search_path statements) of one GET of ``url``."""
+    from django.db import connection
+
+    counter = QueryCounter()
+    with connection.execute_wrapper(counter):
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return counter.queries, counter.search_path
+
+
+def measure_pages(client, urls, runs):
+    """Median server time of each URL (through the test Client and every
+    middleware); the URLs take turns."""
+
+    def get(url):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+
+    return median_ms(runs, {url: lambda url=url: get(url) for url in urls})
+
+
+def print_table(labels, results, sizes, noun):
+    """One line per page: at each size its median ms, that over the bare view's, and
+    its queries; then whether the queries are the same at every size. ``results``
+    maps (label, size) to (ms, queries, SET search_path statements). Returns the
+    distinct counts of SET search_path seen."""
+    print()
+    width = 44
+    header = f"{'page':<{width}}" + "".join(f"{f'{size:,} {noun}':>26}" for size in sizes) + f"{'same queries':>14}"
+    print(header)
+    print(f"{'':<{width}}" + "".join(f"{'ms':>9}{'x bare':>8}{'queries':>9}" for _ in sizes))
+    print("-" * len(header))
+    for label in labels:
+        line = f"{label:<{width}}"
+        for size in sizes:
+            ms, queries, _ = results[label, size]
+            line += f"{ms:>9.2f}{ms / results[BARE, size][0]:>8.2f}{queries:>9}"
+        same = len({results[label, size][1] for size in sizes}) == 1
+        print(line + f"{'yes' if same else 'NO':>14}")
+    return sorted({results[label, size][2] for label in labels for size in sizes})

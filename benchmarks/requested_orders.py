@@ -22,7 +22,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._common import TIME_ZONES, QueryCounter, median_ms, throwaway_database  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    BARE,
+    TIME_ZONES,
+    count_queries,
+    install_urls,
+    measure_pages,
+    print_table,
+    throwaway_database,
+)
 
 BENCH_DATABASE = "licences_bench"
 CUSTOMERS = 2_000
@@ -133,20 +141,6 @@ def bare_view(request):
     return HttpResponse(f"latest order: {latest}")
 
 
-def install_urls():
-    from django.conf import settings
-    from django.urls import clear_url_caches, path
-
-    from config.urls import urlpatterns
-
-    class BenchURLs:
-        """The project's URLs plus the bare view (a class, so the resolver can cache it)."""
-
-    BenchURLs.urlpatterns = [path("bench/bare/", bare_view), *urlpatterns]
-    settings.ROOT_URLCONF = BenchURLs
-    clear_url_caches()
-
-
 def pages(partner, manager):
     from customers.models import Customer
 
@@ -161,29 +155,6 @@ def pages(partner, manager):
         ("  any status, page 40", f"{orders}?status=any&page=40"),
         ("  Add Filter form open (2,000 customers)", f"{orders}?filters=open"),
     ]
-
-
-BARE = "bare view, one query"
-
-
-def count_queries(client, url):
-    from django.db import connection
-
-    counter = QueryCounter()
-    with connection.execute_wrapper(counter):
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return counter.queries, counter.search_path
-
-
-def measure(client, urls, runs):
-    """Median server time of each URL; the URLs take turns."""
-
-    def get(url):
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-
-    return median_ms(runs, {url: lambda url=url: get(url) for url in urls})
 
 
 def main():
@@ -210,7 +181,7 @@ def run(args):
     if args.limit_set_calls:
         settings.TENANT_LIMIT_SET_CALLS = True
     call_command("migrate_schemas", shared=True, verbosity=0)
-    install_urls()
+    install_urls(bare_view)
     partner, manager = fill_world()
     client = Client()
     client.force_login(manager)
@@ -226,24 +197,11 @@ def run(args):
             f"timing {args.runs} requests per page ...",
             flush=True,
         )
-        times = measure(client, [url for _, url in listed], args.runs)
+        times = measure_pages(client, [url for _, url in listed], args.runs)
         for label, url in listed:
             results[label, size] = (times[url], *count_queries(client, url))
 
-    print()
-    width = 44
-    header = f"{'page':<{width}}" + "".join(f"{f'{size:,} orders':>26}" for size in SIZES) + f"{'same queries':>14}"
-    print(header)
-    print(f"{'':<{width}}" + "".join(f"{'ms':>9}{'x bare':>8}{'queries':>9}" for _ in SIZES))
-    print("-" * len(header))
-    for label, _ in listed:
-        line = f"{label:<{width}}"
-        for size in SIZES:
-            ms, queries, _ = results[label, size]
-            line += f"{ms:>9.2f}{ms / results[BARE, size][0]:>8.2f}{queries:>9}"
-        same = len({results[label, size][1] for size in SIZES}) == 1
-        print(line + f"{'yes' if same else 'NO':>14}")
-    search_paths = sorted({results[label, size][2] for label, _ in listed for size in SIZES})
+    search_paths = print_table([label for label, _ in listed], results, SIZES, "orders")
     print()
     print(
         f"Median of {args.runs} requests per page, the pages taking turns, through django.test.Client (all "

@@ -8,6 +8,7 @@ cancelled, users deactivated)."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
@@ -19,6 +20,11 @@ class LearnerStatus(models.TextChoices):
 class Learner(models.Model):
     email = models.EmailField(unique=True, max_length=254)  # stored trimmed and lower-cased
     name = models.CharField(max_length=150, blank=True)
+    # The name lower-cased, kept by PostgreSQL: a search compares it and the email
+    # (stored lower-cased) as they are, with no LOWER() or UPPER() on every row.
+    name_folded = models.GeneratedField(
+        expression=Lower("name"), output_field=models.CharField(max_length=150), db_persist=True
+    )
     status = models.CharField(max_length=12, choices=LearnerStatus.choices, default=LearnerStatus.ACTIVE)
     created_at = models.DateTimeField(default=timezone.now)
     deactivated_at = models.DateTimeField(null=True, blank=True)

@@ -29,6 +29,22 @@ def test_list_searches_filters_and_paginates(client, alice, dana, acme):
     assert client.get("/learners/", {"q": "x" * 101}).status_code == 200  # refused quietly: shows all
 
 
+def test_search_matches_names_and_emails_whatever_their_case(alice, dana, acme):
+    services.add_learner(acme, "ada@acme.test", "Ada LOVELACE", acting_user=dana)
+    services.add_learner(acme, "Grace.Hopper@Acme.TEST", "Grace Hopper", acting_user=dana)
+    services.add_learner(acme, "alan@acme.test", "Ærøskøbing Ålan", acting_user=dana)
+
+    def found(search):
+        with acme:
+            return [learner.email for learner in services.learners_with_licence(search)]
+
+    assert found("lovelace") == ["ada@acme.test"]
+    assert found("aDA lOVE") == ["ada@acme.test"]
+    assert found("HOPPER") == ["grace.hopper@acme.test"]
+    assert found("ærø") == found("ÆRØ") == ["alan@acme.test"]
+    assert found("nobody") == []
+
+
 def test_a_new_learner_gets_a_free_seat_automatically(client, alice, dana, acme):
     order = assigned_order(acme, 1, alice)
     client.force_login(dana)
