@@ -461,12 +461,13 @@ def add_learner(customer, email: str, name: str = "", *, acting_user, in_manage_
 
 
 def _auto_allocate(customer, learner_ids, *, acting_user, now) -> AllocationOutcome:
-    """New learners get a free seat automatically (expired ones never do)."""
+    """New learners get a free seat automatically (expired ones never do: they hold a
+    current, expired allocation, found through the one-current-allocation index)."""
     return _allocate(
         customer,
         f"""SELECT l.id, NULL::bigint, l.id, NULL FROM {LEARNER} l
             WHERE l.id = ANY(%s::bigint[]) AND l.status = 'active'
-              AND NOT EXISTS (SELECT 1 FROM {ALLOCATION} a WHERE a.learner_id = l.id)""",
+              AND NOT EXISTS (SELECT 1 FROM {ALLOCATION} a WHERE a.learner_id = l.id AND a.ended_at IS NULL)""",
         [list(learner_ids)],
         acting_user=acting_user,
         now=now,
