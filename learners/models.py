@@ -22,9 +22,7 @@ class Learner(models.Model):
     name = models.CharField(max_length=150, blank=True)
     # The name lower-cased, kept by PostgreSQL: a search compares it and the email
     # (stored lower-cased) as they are, with no LOWER() or UPPER() on every row.
-    name_folded = models.GeneratedField(
-        expression=Lower("name"), output_field=models.CharField(max_length=150), db_persist=True
-    )
+    name_folded = models.GeneratedField(expression=Lower("name"), output_field=models.TextField(), db_persist=True)
     status = models.CharField(max_length=12, choices=LearnerStatus.choices, default=LearnerStatus.ACTIVE)
     created_at = models.DateTimeField(default=timezone.now)
     deactivated_at = models.DateTimeField(null=True, blank=True)
