@@ -1,16 +1,12 @@
 """Exactly once under faults: runs racing each other, and a worker that dies after
 claiming a notice and before sending it."""
 
-import threading
-import time
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
-from django.db import connection
 
 from notifications import services
 from notifications.models import ExpiryNotice, NoticeKind, NoticeState
@@ -20,19 +16,13 @@ from tests.notifications.conftest import (
     EXPIRY_SUBJECT,
     REMINDER_DUE,
     REMINDER_SUBJECT,
+    SlowProviderBackend,
     assign,
     notice,
+    race,
     run_scheduler,
     sent,
 )
-
-
-class SlowProviderBackend(EmailBackend):
-    """A provider that takes a while to accept each message, so racing runs overlap."""
-
-    def send_messages(self, messages):
-        time.sleep(0.05)
-        return super().send_messages(messages)
 
 
 class WorkerDied(BaseException):  # noqa: N818  (not an error the code may catch: the process is gone)
@@ -51,42 +41,18 @@ class DyingProviderBackend(EmailBackend):
         return super().send_messages(messages)
 
 
-def _race(runs: int, moment, body):
-    """Run ``body`` in ``runs`` threads, each with its own database connection, all
-    released at the same instant."""
-    barrier = threading.Barrier(runs)
-    errors = []
-
-    def worker():
-        try:
-            barrier.wait()
-            body()
-        except BaseException as error:  # reported to the test below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    with time_machine.travel(moment, tick=False):
-        threads = [threading.Thread(target=worker) for _ in range(runs)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-    assert errors == []
-
-
 @pytest.mark.parametrize("runs", [2, 4])
 def test_runs_at_the_same_moment_send_each_notice_once(tenant_transactional_db, world, settings, runs):
-    settings.EMAIL_BACKEND = f"{__name__}.SlowProviderBackend"
+    settings.EMAIL_BACKEND = f"{SlowProviderBackend.__module__}.SlowProviderBackend"
     orders = [assign(world[c], world[m]) for c, m in [("acme", "alice"), ("globex", "alice"), ("initech", "charlie")]]
     orders += [assign(world["acme"], world["alice"], quantity=n) for n in (7, 9, 11)]
     mail.outbox.clear()  # the licences-ready emails of the assignments
 
-    _race(runs, REMINDER_DUE, lambda: send_due_expiry_notifications())
+    race(runs, REMINDER_DUE, lambda: send_due_expiry_notifications())
     reminders = Counter(o.pk for o in orders for m in sent(REMINDER_SUBJECT, o))
     assert reminders == {o.pk: 1 for o in orders}
 
-    _race(runs, EXPIRES, lambda: services.send_due_notices())
+    race(runs, EXPIRES, lambda: services.send_due_notices())
     expiries = Counter(o.pk for o in orders for m in sent(EXPIRY_SUBJECT, o))
     assert expiries == {o.pk: 1 for o in orders}
     assert len(mail.outbox) == 2 * len(orders)

@@ -1,24 +1,17 @@
 """The one-off order emails (licences ready, licence request) go out once however
 often Redis delivers their task, even when two deliveries run at the same moment."""
 
-import pytest
 from django.core import mail
 from django.utils import timezone
 
 from licences.models import LicenceOrder
 from licences.services import assign_order, request_order
 from notifications.tasks import send_licence_request_email, send_licences_ready_email
-from tests.notifications.test_exactly_once import SlowProviderBackend, _race
-from tests.notifications.test_order_email_retries import provider  # noqa: F401  (a fixture)
-from tests.notifications.test_provider_errors import api_error
+from tests.notifications.conftest import SlowProviderBackend, api_error, race
 
 
-@pytest.fixture
-def order(alice, acme, dana):
-    return assign_order(request_order(acme, 12, acting_user=alice, in_manage_mode=True).pk, acting_user=alice)
-
-
-def test_a_second_delivery_of_the_ready_task_sends_nothing(order, mailoutbox):
+def test_a_second_delivery_of_the_ready_task_sends_nothing(ready_order, mailoutbox):
+    order = ready_order
     assert send_licences_ready_email.apply(args=[order.pk]).get() == 1
     assert send_licences_ready_email.apply(args=[order.pk]).get() == 0
 
@@ -38,10 +31,8 @@ def test_a_second_delivery_of_the_request_task_sends_nothing(dana, alice, acme, 
     assert order.request_email_sent_at is not None and order.ready_email_sent_at is None
 
 
-def test_a_failed_send_records_nothing(order, provider, mailoutbox, monkeypatch):  # noqa: F811
-    from config.celery import app
-
-    monkeypatch.setitem(app.conf, "task_eager_propagates", False)
+def test_a_failed_send_records_nothing(ready_order, provider, mailoutbox, eager_retries_run_in_place):
+    order = ready_order
     provider.errors = [api_error(422, "Unprocessable Entity")]
 
     assert send_licences_ready_email.apply(args=[order.pk]).failed()
@@ -60,6 +51,6 @@ def test_two_deliveries_at_the_same_moment_send_one_email(tenant_transactional_d
     mail.outbox.clear()
     settings.EMAIL_BACKEND = f"{SlowProviderBackend.__module__}.SlowProviderBackend"
 
-    _race(2, timezone.now(), lambda: send_licences_ready_email.apply(args=[order.pk]).get())
+    race(2, timezone.now(), lambda: send_licences_ready_email.apply(args=[order.pk]).get())
 
     assert [m.subject for m in mail.outbox] == ["5 new licences ready for allocation at Acme Manufacturing"]

@@ -4,12 +4,9 @@ with the provider's answer, for operators to see."""
 
 import smtplib
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
-import requests
 from anymail.exceptions import AnymailRecipientsRefused, AnymailRequestsAPIError
-from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import call_command
 
 from notifications.models import NoticeKind, NoticeState
@@ -19,43 +16,13 @@ from tests.notifications.conftest import (
     EXPIRY_SUBJECT,
     REMINDER_DUE,
     REMINDER_SUBJECT,
+    api_error,
     notice,
     run_scheduler,
     sent,
 )
 
 MINUTE = timedelta(minutes=1)
-
-
-def api_error(status: int, reason: str) -> AnymailRequestsAPIError:
-    """The error anymail raises when the provider's API answers ``status``."""
-    response = requests.Response()
-    response.status_code, response.reason = status, reason
-    response._content = b'{"Message": "provider says no"}'
-    return AnymailRequestsAPIError("Sending a message to Postmark failed", response=response, esp_name="Postmark")
-
-
-class FlakyProviderBackend(EmailBackend):
-    """A fake of the email provider: raises the queued errors, one per send, then
-    accepts messages and reports a message id, as anymail's backends do."""
-
-    errors: list[Exception] = []
-    accepted = 0
-
-    def send_messages(self, messages):
-        if FlakyProviderBackend.errors:
-            raise FlakyProviderBackend.errors.pop(0)
-        for message in messages:
-            FlakyProviderBackend.accepted += 1
-            message.anymail_status = SimpleNamespace(message_id=f"<msg-{FlakyProviderBackend.accepted}@provider>")
-        return super().send_messages(messages)
-
-
-@pytest.fixture
-def provider(settings):
-    settings.EMAIL_BACKEND = f"{__name__}.FlakyProviderBackend"
-    FlakyProviderBackend.errors, FlakyProviderBackend.accepted = [], 0
-    return FlakyProviderBackend
 
 
 def test_a_transient_error_is_retried_with_backoff_then_sent_once(acme_order, provider, mailoutbox):
