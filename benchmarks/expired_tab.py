@@ -66,8 +66,13 @@ def fill_world():
             email=f"manager@{schema}.bench", role=Role.CUSTOMER_MANAGER, customer=customer, password=password
         )
 
-        def order(expires_at, customer=customer, manager=manager):
-            return LicenceOrder.objects.create(
+        expiries = {
+            "history": now - timedelta(days=366),
+            "expired": now - timedelta(days=1),
+            "valid": now + timedelta(days=200),
+        }
+        orders = {
+            kind: LicenceOrder.objects.create(
                 customer=customer,
                 quantity=max(SIZES),
                 status=OrderStatus.ASSIGNED,
@@ -76,11 +81,7 @@ def fill_world():
                 assigned_at=expires_at - timedelta(days=365),
                 expires_at=expires_at,
             )
-
-        orders = {
-            "history": order(now - timedelta(days=366)),
-            "expired": order(now - timedelta(days=1)),
-            "valid": order(now + timedelta(days=200)),
+            for kind, expires_at in expiries.items()
         }
         world.append((customer, manager, orders, one_in))
     return world
