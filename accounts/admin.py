@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from accounts.models import AuditEvent, User
+from common.admin import ReadOnlyAdmin
 
 
 @admin.register(User)
@@ -33,18 +34,9 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["at", "action", "actor", "customer", "partner", "in_manage_mode"]
     list_filter = ["action", "in_manage_mode"]
     search_fields = ["actor__email", "customer__name"]
     list_select_related = ["actor", "customer", "partner"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,8 +1,12 @@
+"""The one writer of the audit log. Nothing calls it but the ``events.py`` module of
+each domain (partners, licences, learners), which has one function per event with
+named arguments, so every event's shape is written down in one place."""
+
 from accounts.models import AuditEvent
 
 
-def record(action, *, actor, customer=None, partner=None, in_manage_mode=False, **details) -> AuditEvent:
-    """Write one audit row. Called by service functions inside their transaction."""
+def record(action: str, *, actor, customer=None, partner=None, in_manage_mode=False, details=None) -> AuditEvent:
+    """Write one audit row, inside the caller's transaction."""
     if partner is None and customer is not None:
         partner = customer.partner
     return AuditEvent.objects.create(
@@ -11,5 +15,5 @@ def record(action, *, actor, customer=None, partner=None, in_manage_mode=False, 
         customer=customer,
         partner=partner,
         in_manage_mode=in_manage_mode,
-        details=details,
+        details=details or {},
     )

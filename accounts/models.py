@@ -99,7 +99,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class AuditEvent(models.Model):
-    """Who did what, when, in which customer: written by the service functions only."""
+    """Who did what, when, in which customer: written only through the ``events.py``
+    module of each domain (one function per event), inside the action's transaction."""
 
     class Action(models.TextChoices):
         MANAGE_MODE_ENTERED = "manage_mode.entered", "Manage mode entered"
@@ -109,7 +110,6 @@ class AuditEvent(models.Model):
         ORDER_CANCELLED = "order.cancelled", "Order cancelled"
         LICENCES_ALLOCATED = "licences.allocated", "Licences allocated"
         LICENCES_RENEWED = "licences.renewed", "Licences renewed"
-        LICENCE_REVOKED = "licence.revoked", "Licence revoked"
         LEARNERS_ADDED = "learners.added", "Learners added"
         LEARNER_DEACTIVATED = "learner.deactivated", "Learner deactivated"
 

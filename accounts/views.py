@@ -9,7 +9,7 @@ def home(request):
     """Send each role to its own home."""
     user = request.user
     if user.role == Role.PARTNER_MANAGER:
-        return redirect("licences:overview" if request.in_manage_mode else "partners:companies")
+        return redirect("licences:overview" if request.in_manage_mode else "licences:companies")
     if user.role == Role.CUSTOMER_MANAGER:
         return redirect("licences:overview")
     if user.role == Role.LEARNER:

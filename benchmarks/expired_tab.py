@@ -175,7 +175,7 @@ def run(args):
     from django.core.management import call_command
     from django.test import Client
 
-    from learners import services
+    from learners import reads
 
     call_command("migrate_schemas", shared=True, verbosity=0)
     install_urls(bare_view)
@@ -193,7 +193,7 @@ def run(args):
             insert_learners(customer, orders, one_in, inserted + 1, size)
         inserted = size
         with world[0][0]:
-            expired = services.expired_learners().count()
+            expired = reads.expired_learners().count()
         print(
             f"{size:,} learners per customer inserted in {time.perf_counter() - started:.1f}s "
             f"({expired:,} expired in the first); timing {args.runs} requests per page ...",

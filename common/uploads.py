@@ -24,3 +24,19 @@ class SizeCappedUploadHandler(FileUploadHandler):
         oversized = SimpleUploadedFile(self.file_name, b"", content_type=self.content_type)
         oversized.size = self.received
         return oversized
+
+
+MB = 1_048_576
+
+
+def too_large(size: int) -> str | None:
+    """Why a file of ``size`` bytes is refused, or None when it is within the cap: one
+    wording for the upload form and the service that stores the file. When the sizes
+    would read the same rounded to megabytes, they are given in bytes."""
+    limit = settings.CSV_UPLOAD_MAX_BYTES
+    if size <= limit:
+        return None
+    shown, cap = f"{size / MB:.1f} MB", f"{limit / MB:.0f} MB"
+    if float(f"{size / MB:.1f}") <= limit / MB:
+        shown, cap = f"{size:,} bytes", f"{cap} ({limit:,} bytes)"
+    return f"The file is {shown}; files can be at most {cap}. Split it and upload the parts one at a time."

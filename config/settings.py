@@ -49,11 +49,13 @@ SHARED_APPS = [
     # project leaves None (the tenant comes from the user, not the host).
     "django.contrib.admin",
     "django_tenants",
+    "common",
     "accounts",
     "partners",
     "customers",
     "licences",
     "notifications",
+    "demo",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

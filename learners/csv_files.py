@@ -21,18 +21,24 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from common.errors import ServiceError
+from learners.error_codes import CsvErrorCode
+
 DELIMITERS = (",", ";", "\t")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 # What the email checks in SQL accept too (learners.services.EMAIL_PATTERN_SQL).
 EMAIL_PATTERN = re.compile(r"^[^@\s,;<>()\[\]\"]+@[^@\s,;<>()\[\]\"]+\.[^@\s,;<>()\[\]\".]+$")
 EMAIL_HEADER = re.compile(r"e[\s_-]?mail", re.IGNORECASE)
 NAME_HEADER = re.compile(r"^(full[\s_-]?)?name$|^(display|learner|user)[\s_-]?name$", re.IGNORECASE)
+NOT_TEXT = "This is not a text CSV file. Save your spreadsheet as CSV and upload that file."
 # csv refuses fields over 128 KiB by default; one cell may be as big as the file.
 csv.field_size_limit(64 * 1024 * 1024)
 
 
-class CsvError(Exception):
+class CsvError(ServiceError):
     """The file cannot be used; ``str(error)`` says why, in the manager's words."""
+
+    default_code = CsvErrorCode.INVALID_CSV
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,7 @@ def looks_like_email(value: str) -> bool:
 def decode(data: bytes) -> tuple[str, str]:
     """The file's text and the encoding it was read with."""
     if not data:
-        raise CsvError("The file is empty.")
+        raise CsvError("The file is empty.", code=CsvErrorCode.EMPTY_FILE)
     if data.startswith(codecs.BOM_UTF8):
         encoding, data = "utf-8-sig", data[len(codecs.BOM_UTF8) :]
         candidates = ("utf-8",)
@@ -62,9 +68,10 @@ def decode(data: bytes) -> tuple[str, str]:
         if min(odd.count(0), even.count(0)) == 0 and max(odd.count(0), even.count(0)) >= len(odd) * 0.9:
             raise CsvError(
                 "This file looks like UTF-16 text without a byte-order mark. "
-                "Save it from your spreadsheet as “CSV UTF-8” and upload it again."
+                "Save it from your spreadsheet as “CSV UTF-8” and upload it again.",
+                code=CsvErrorCode.WRONG_ENCODING,
             )
-        raise CsvError("This is not a text CSV file. Save your spreadsheet as CSV and upload that file.")
+        raise CsvError(NOT_TEXT, code=CsvErrorCode.NOT_TEXT)
     else:
         encoding, candidates = None, ("utf-8", "cp1252", "latin-1")
     for candidate in candidates:
@@ -75,7 +82,10 @@ def decode(data: bytes) -> tuple[str, str]:
         encoding = encoding or candidate
         break
     else:
-        raise CsvError(f"The file says it is {encoding.upper()} but is not. Save it as “CSV UTF-8” and try again.")
+        raise CsvError(
+            f"The file says it is {encoding.upper()} but is not. Save it as “CSV UTF-8” and try again.",
+            code=CsvErrorCode.WRONG_ENCODING,
+        )
     _refuse_binary(text)
     return text, encoding
 
@@ -86,7 +96,7 @@ def _refuse_binary(text: str) -> None:
     sample = text[:65536]
     controls = sum(1 for ch in sample if ch < " " and ch not in "\t\r\n\x0c\x1a")
     if "\x00" in sample or controls > max(2, len(sample) // 200):
-        raise CsvError("This is not a text CSV file. Save your spreadsheet as CSV and upload that file.")
+        raise CsvError(NOT_TEXT, code=CsvErrorCode.NOT_TEXT)
 
 
 def _records(text: str, delimiter: str) -> Iterator[list[str]]:
@@ -129,11 +139,12 @@ def inspect(data: bytes, *, max_rows: int | None = None) -> CsvShape:
     try:
         header = next((r for r in records if not _is_blank(r)), None)
         if header is None:
-            raise CsvError("The file has no rows: it is empty or holds only blank lines.")
+            raise CsvError("The file has no rows: it is empty or holds only blank lines.", code=CsvErrorCode.NO_ROWS)
         if any(looks_like_email(cell.strip()) for cell in header):
             raise CsvError(
                 "The first row holds an email address, not column names. Add a header row "
-                "(for example “Email,Name”) at the top of the file and upload it again."
+                "(for example “Email,Name”) at the top of the file and upload it again.",
+                code=CsvErrorCode.NO_HEADER,
             )
         rows = 0
         for record in records:
@@ -142,12 +153,13 @@ def inspect(data: bytes, *, max_rows: int | None = None) -> CsvShape:
                 if rows > max_rows:
                     raise CsvError(
                         f"The file has more than {max_rows:,} rows. Split it into files of at most "
-                        f"{max_rows:,} rows and upload them one at a time."
+                        f"{max_rows:,} rows and upload them one at a time.",
+                        code=CsvErrorCode.TOO_MANY_ROWS,
                     )
     except csv.Error as error:
         raise CsvError(f"The file is not valid CSV (line {records.line_num}: {error}).") from None
     if rows == 0:
-        raise CsvError("The file has a header row but no rows under it.")
+        raise CsvError("The file has a header row but no rows under it.", code=CsvErrorCode.NO_ROWS)
     return CsvShape(encoding=encoding, delimiter=delimiter, columns=column_names(header), row_count=rows)
 
 

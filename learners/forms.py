@@ -2,9 +2,9 @@
 input: lengths, numbers of ids, column indexes within the file."""
 
 from django import forms
-from django.conf import settings
 
 from accounts.models import normalise_email
+from common.uploads import too_large
 from learners.csv_files import looks_like_email
 
 MAX_TICKED = 1_000  # one page shows PAGE_SIZE learners; Select All sends the search instead
@@ -50,12 +50,9 @@ class CsvUploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        limit = settings.CSV_UPLOAD_MAX_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(
-                f"The file is {upload.size / 1_048_576:.1f} MB; files can be at most {limit / 1_048_576:.0f} MB. "
-                "Split it and upload the parts one at a time."
-            )
+        refusal = too_large(upload.size)
+        if refusal:
+            raise forms.ValidationError(refusal)
         if upload.size == 0:
             raise forms.ValidationError("The file is empty.")
         return upload
@@ -128,7 +125,7 @@ class ColumnForm(SeatSourceMixin, forms.Form):
             self._add_order_field(orders)
 
 
-class RenewFromCsvForm(ColumnForm):
+class ImportAllocationForm(ColumnForm):
     expected = forms.CharField(max_length=400)
 
 

@@ -40,7 +40,8 @@ class Allocation(models.Model):
 
     The seat expires with its order (``expires_at`` is the order's, copied at
     allocation, as an assigned order's expiry never changes). An allocation is
-    *current* until it ends (``ended_at``): revoked, or the learner deactivated. A
+    *current* until it ends (``ended_at``): renewed (its history row), or the learner
+    deactivated. A
     learner has at most one current allocation, enforced by a partial unique index,
     so at most one valid one. History rows are ended from the start.
 
@@ -53,7 +54,6 @@ class Allocation(models.Model):
 
     class EndReason(models.TextChoices):
         RENEWED = "renewed", "Renewed"
-        REVOKED = "revoked", "Revoked"
         DEACTIVATED = "deactivated", "Learner deactivated"
 
     # Indexes and checks are few on purpose: a renewal of 100,000 learners writes
@@ -63,7 +63,7 @@ class Allocation(models.Model):
     # allocated_by (seat counts per order live on the order), and an index on
     # expires_at would make every renewal write index entries. The learner reference
     # has no database constraint either (its per-row check at commit cost more than
-    # the inserts themselves): allocations are only written by learners.services
+    # the inserts themselves): allocations are only written by learners.seats
     # from learner ids selected in the same statement, and learners are never
     # deleted (PROTECT, deactivated).
     learner = models.ForeignKey(
@@ -111,8 +111,8 @@ class CsvUpload(models.Model):
     next one arrives."""
 
     class Purpose(models.TextChoices):
-        ALLOCATION = "allocation", "Import Allocation"
-        LEARNERS = "learners", "Import Learners"
+        IMPORT_ALLOCATION = "allocation", "Import Allocation"
+        IMPORT_LEARNERS = "learners", "Import Learners"
 
     class State(models.TextChoices):
         UPLOADED = "uploaded", "Uploaded"

@@ -1,97 +1,30 @@
-"""Big CSV imports, run by a Celery worker with progress the page can poll.
+"""Celery tasks of the learners app: a thin wrapper around learners.imports.
 
-The task takes ids and the schema name, enters the customer's schema itself (Celery
-runs in public otherwise), and is safe to run twice: it claims the upload with a
-conditional update, and the import itself is one transaction, so a redelivered task
-finds the upload already done or starts again from nothing."""
-
-from datetime import timedelta
+Tasks take ids and the schema name, never model instances, and enter the customer's
+schema themselves (Celery runs in public otherwise)."""
 
 from celery import shared_task
-from django.db.models import Q
-from django.utils import timezone
-from django_tenants.utils import schema_context
+from django.db import transaction
 
 from accounts.models import User
 from customers.models import Customer
-from learners import services
+from learners import imports
+from learners.error_codes import LearnerError, LearnerErrorCode
 from learners.models import CsvUpload
-
-# A run that has not finished in this time died with its worker: it may be claimed again.
-RUN_CLAIM_TIMEOUT = timedelta(minutes=15)
-# Reading the file is most of the work; the set-based renewal is the rest.
-READING_SHARE = 0.8
 
 
 @shared_task(acks_late=True)
 def run_csv_import(upload_id: int, schema_name: str, acting_user_id: int) -> str:
     customer = Customer.objects.select_related("partner").get(schema_name=schema_name)
-    acting_user = User.objects.get(pk=acting_user_id)
-    with schema_context(schema_name):
-        now = timezone.now()
-        claimed = (
-            CsvUpload.objects.filter(pk=upload_id)
-            .filter(
-                Q(state=CsvUpload.State.QUEUED)
-                | Q(state=CsvUpload.State.RUNNING, started_at__lt=now - RUN_CLAIM_TIMEOUT)
-            )
-            .update(state=CsvUpload.State.RUNNING, started_at=now, progress_done=0)
-        )
-        if not claimed:
-            return "already claimed"
-        upload = CsvUpload.objects.get(pk=upload_id)
-        total = upload.row_count
+    return imports.run_queued_import(customer, upload_id, User.objects.get(pk=acting_user_id))
 
-        def progress(rows_read):
-            CsvUpload.objects.filter(pk=upload_id).update(
-                progress_done=int(min(rows_read, total) * READING_SHARE), progress_total=total
-            )
 
-        options = upload.options
-        in_manage_mode = bool(options.get("in_manage_mode"))
-        try:
-            if upload.purpose == CsvUpload.Purpose.ALLOCATION:
-                outcome = services.renew_from_csv(
-                    customer,
-                    upload,
-                    options["column"],
-                    acting_user=acting_user,
-                    in_manage_mode=in_manage_mode,
-                    expected=options.get("expected"),
-                    order_id=options.get("order"),
-                    progress=progress,
-                )
-                result, state = {"counts": outcome.counts}, CsvUpload.State.DONE
-            else:
-                outcome = services.import_learners_from_csv(
-                    customer,
-                    upload,
-                    options["column"],
-                    options.get("name_column"),
-                    acting_user=acting_user,
-                    in_manage_mode=in_manage_mode,
-                    progress=progress,
-                )
-                result = {"added": outcome.added, "allocated": outcome.allocated, "skipped": outcome.skipped}
-                state = CsvUpload.State.DONE
-        except services.StalePreview as stale:
-            result, state = {"counts": stale.counts, "message": str(stale)}, CsvUpload.State.STALE
-        except services.LearnerError as error:
-            result, state = {"message": str(error)}, CsvUpload.State.FAILED
-        except Exception:
-            CsvUpload.objects.filter(pk=upload_id).update(
-                state=CsvUpload.State.FAILED,
-                result={"message": "The import failed unexpectedly. Nothing was changed; please try again."},
-                finished_at=timezone.now(),
-            )
-            raise
-        # The file is no longer needed once its import is over.
-        CsvUpload.objects.filter(pk=upload_id).update(
-            state=state,
-            result=result,
-            finished_at=timezone.now(),
-            progress_done=total,
-            progress_total=total,
-            content=b"" if state == CsvUpload.State.DONE else upload.content,
-        )
-    return state
+def queue_import(customer, upload: CsvUpload, options: dict, *, acting_user, in_manage_mode=False) -> CsvUpload:
+    """Hand a big import to a Celery worker once the claim commits; the page polls
+    the upload's progress."""
+    with customer, transaction.atomic(durable=True):
+        if not imports.mark_queued(customer, upload, options, in_manage_mode=in_manage_mode):
+            raise LearnerError("This file is already being imported.", code=LearnerErrorCode.IMPORT_ALREADY_QUEUED)
+        run_csv_import.delay_on_commit(upload.pk, customer.schema_name, acting_user.pk)
+    upload.refresh_from_db()
+    return upload

@@ -1,17 +1,48 @@
 from django.urls import path
 
-from learners import views
+from learners.views import expired, imports, portal, roster
 
 app_name = "learners"
 
 urlpatterns = [
-    path("learners/", views.learner_list, name="list"),
-    path("learners/add/", views.add_learner, name="add"),
-    path("learners/<int:learner_id>/deactivate/", views.deactivate_learner, name="deactivate"),
-    path("learners/<int:learner_id>/allocate/", views.allocate_licence, name="allocate"),
-    path("learners/import/", views.import_learners, name="import"),
-    path("learners/import/<str:token>/", views.import_columns, name="import_columns"),
-    path("imports/<str:token>/", views.upload_status, name="upload_status"),
-    path("imports/<str:token>/progress/", views.upload_progress, name="upload_progress"),
-    path("learn/", views.portal, name="portal"),
+    # The Learners section.
+    path("learners/", roster.learner_list, name="list"),
+    path("learners/add/", roster.add_learner, name="add"),
+    path("learners/<int:learner_id>/deactivate/", roster.deactivate_learner, name="deactivate"),
+    path("learners/<int:learner_id>/allocate/", roster.allocate_licence, name="allocate"),
+    path("learners/import/", imports.import_learners, name="import_learners"),
+    path("learners/import/<str:token>/", imports.import_learners_columns, name="import_learners_columns"),
+    path("imports/<str:token>/", imports.import_learners_status, name="import_learners_status"),
+    path("imports/<str:token>/progress/", imports.import_learners_progress, name="import_learners_progress"),
+    # Licences → Expired Licences, and its Import Allocation.
+    path("licences/expired/", expired.expired, name="expired"),
+    path("licences/expired/renew/", expired.renew_expired, name="renew_expired"),
+    path("licences/expired/import-allocation/", expired.import_allocation, name="import_allocation"),
+    path(
+        "licences/expired/import-allocation/<str:token>/",
+        expired.import_allocation_review,
+        name="import_allocation_review",
+    ),
+    path(
+        "licences/expired/import-allocation/<str:token>/not-renewed.csv",
+        expired.import_allocation_report,
+        name="import_allocation_report",
+    ),
+    path(
+        "licences/expired/import-allocation/<str:token>/renew/",
+        expired.import_allocation_renew,
+        name="import_allocation_renew",
+    ),
+    path(
+        "licences/expired/import-allocation/<str:token>/status/",
+        expired.import_allocation_status,
+        name="import_allocation_status",
+    ),
+    path(
+        "licences/expired/import-allocation/<str:token>/progress/",
+        expired.import_allocation_progress,
+        name="import_allocation_progress",
+    ),
+    # The learner portal.
+    path("learn/", portal.portal, name="portal"),
 ]

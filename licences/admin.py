@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from common.admin import ReadOnlyAdmin
 from licences.models import LicenceOrder
 
 
 @admin.register(LicenceOrder)
-class LicenceOrderAdmin(admin.ModelAdmin):
+class LicenceOrderAdmin(ReadOnlyAdmin):
     """Read-only: orders change state only through licences.services (the pages, or
     ``manage.py assign_order`` / ``cancel_order`` from the shell)."""
 
@@ -28,12 +29,3 @@ class LicenceOrderAdmin(admin.ModelAdmin):
     @admin.display(ordering="customer__partner__name")
     def partner(self, order):
         return order.customer.partner
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

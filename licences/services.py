@@ -1,12 +1,14 @@
 """Licence orders: the only code that changes an order's state.
 
 Views, management commands, tasks and tests all call these functions. Each takes the
-acting user, runs in one transaction, writes the audit log, and defers email until
-the transaction commits.
+acting user, runs in its own transaction (durable: never inside a caller's), writes
+the audit log (licences.events) and sends a signal (licences.signals) that the apps
+above subscribe to: notifications schedules and sends its emails from them, on
+commit. Licences know nothing of emails.
 """
 
 import calendar
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -15,16 +17,10 @@ from django.db import transaction
 from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
 
-from accounts import audit
-from accounts.models import AuditEvent, Role
+from accounts.models import Role
+from licences import events, signals
+from licences.error_codes import OrderStateError
 from licences.models import LicenceOrder, OrderStatus
-
-# The 72-hour reminder falls due this long before an order expires.
-REMINDER_LEAD = timedelta(hours=72)
-
-
-class OrderStateError(Exception):
-    """The order is not in a state that allows this (already assigned, cancelled...)."""
 
 
 def add_calendar_months(moment: datetime, months: int, tz: ZoneInfo) -> datetime:
@@ -82,29 +78,18 @@ def _acting_partner(acting_user, partner):
     raise PermissionDenied("Only the partner's managers or an operator can assign or cancel orders.")
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def request_order(customer, quantity: int, *, acting_user, in_manage_mode=False) -> LicenceOrder:
     """A new order of ``quantity`` licences for ``customer``, in state requested.
 
-    When a customer manager asks, the partner's managers are emailed; when a partner
-    manager orders (in manage mode), they are the ones who will assign it."""
+    When a customer manager asks, the partner's managers are emailed (notifications
+    subscribes to ``order_requested``); when a partner manager orders, in manage
+    mode, they are the ones who will assign it."""
     validate_quantity(quantity)
     _check_may_request(customer, acting_user)
     order = LicenceOrder.objects.create(customer=customer, quantity=quantity, requested_by=acting_user)
-    audit.record(
-        AuditEvent.Action.ORDER_REQUESTED,
-        actor=acting_user,
-        customer=customer,
-        in_manage_mode=in_manage_mode,
-        order_id=order.pk,
-        quantity=quantity,
-    )
-    if not acting_user.is_partner_manager:
-        # Someone else asked (a customer manager, or an operator on their behalf):
-        # the partner's managers are the ones who must act.
-        from notifications.tasks import send_licence_request_email
-
-        send_licence_request_email.delay_on_commit(order.pk)
+    events.order_requested(order, actor=acting_user, in_manage_mode=in_manage_mode)
+    signals.order_requested.send(LicenceOrder, order=order, acting_user=acting_user)
     return order
 
 
@@ -127,10 +112,11 @@ def _lock_requested(order, partner) -> LicenceOrder:
     return order
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def assign_order(order, *, acting_user, partner=None, in_manage_mode=False) -> LicenceOrder:
     """Make a requested order live: valid for 12 calendar months from now, on the
-    customer's calendar. Then, once committed, the customer's managers are emailed.
+    customer's calendar. Then, once committed, the customer's managers are emailed
+    (notifications subscribes to ``order_assigned``).
 
     ``order`` is an order or its id. Raises LicenceOrder.DoesNotExist when it is not
     one of ``partner``'s customers' (``partner`` defaults to the acting manager's;
@@ -142,24 +128,13 @@ def assign_order(order, *, acting_user, partner=None, in_manage_mode=False) -> L
     order.assigned_at = now
     order.assigned_by = acting_user
     order.expires_at = licence_expiry(now, order.customer.tzinfo)
-    order.next_notice_at = order.expires_at - REMINDER_LEAD
-    order.save(update_fields=["status", "assigned_at", "assigned_by", "expires_at", "next_notice_at"])
-    audit.record(
-        AuditEvent.Action.ORDER_ASSIGNED,
-        actor=acting_user,
-        customer=order.customer,
-        in_manage_mode=in_manage_mode,
-        order_id=order.pk,
-        quantity=order.quantity,
-        expires_at=order.expires_at.isoformat(),
-    )
-    from notifications.tasks import send_licences_ready_email
-
-    send_licences_ready_email.delay_on_commit(order.pk)
+    order.save(update_fields=["status", "assigned_at", "assigned_by", "expires_at"])
+    events.order_assigned(order, actor=acting_user, in_manage_mode=in_manage_mode)
+    signals.order_assigned.send(LicenceOrder, order=order, acting_user=acting_user)
     return order
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def cancel_order(order, *, acting_user, partner=None, in_manage_mode=False) -> LicenceOrder:
     """Cancel a requested order; same rules and errors as assign_order."""
     partner = _acting_partner(acting_user, partner)
@@ -168,14 +143,8 @@ def cancel_order(order, *, acting_user, partner=None, in_manage_mode=False) -> L
     order.cancelled_at = timezone.now()
     order.cancelled_by = acting_user
     order.save(update_fields=["status", "cancelled_at", "cancelled_by"])
-    audit.record(
-        AuditEvent.Action.ORDER_CANCELLED,
-        actor=acting_user,
-        customer=order.customer,
-        in_manage_mode=in_manage_mode,
-        order_id=order.pk,
-        quantity=order.quantity,
-    )
+    events.order_cancelled(order, actor=acting_user, in_manage_mode=in_manage_mode)
+    signals.order_cancelled.send(LicenceOrder, order=order, acting_user=acting_user)
     return order
 
 

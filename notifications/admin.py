@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from common.admin import ReadOnlyAdmin
 from notifications.models import ExpiryNotice
 
 
 @admin.register(ExpiryNotice)
-class ExpiryNoticeAdmin(admin.ModelAdmin):
+class ExpiryNoticeAdmin(ReadOnlyAdmin):
     """The expiry-notification ledger, read-only: only the scheduler writes it."""
 
     list_display = [
@@ -33,12 +34,3 @@ class ExpiryNoticeAdmin(admin.ModelAdmin):
     @admin.display(description="Error")
     def short_error(self, notice):
         return notice.error.splitlines()[0][:120] if notice.error else ""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

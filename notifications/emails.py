@@ -64,7 +64,7 @@ def licences_ready(order) -> tuple[str, int]:
     recipients = customer_manager_emails(order.customer)
     if not recipients:
         return "", 0
-    context = _order_context(order) | {"allocate_url": absolute_url("licences:expired")}
+    context = _order_context(order) | {"allocate_url": absolute_url("learners:expired")}
     return send("licences-ready", recipients, context), len(recipients)
 
 
@@ -95,6 +95,6 @@ def _send_expiry_email(name: str, order) -> tuple[str, int]:
         return "", 0
     context = _order_context(order) | {
         "licences_url": absolute_url("licences:overview"),
-        "expired_url": absolute_url("licences:expired"),
+        "expired_url": absolute_url("learners:expired"),
     }
     return send(name, recipients, context), len(recipients)

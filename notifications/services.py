@@ -41,9 +41,9 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from licences.models import LicenceOrder, OrderStatus
-from licences.services import REMINDER_LEAD
 from notifications import emails
 from notifications.models import ExpiryNotice, NoticeKind, NoticeState
+from notifications.schedule import reminder_due_at
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def kind_due(order: LicenceOrder, now: datetime) -> str | None:
         return None
     if now >= order.expires_at:
         return NoticeKind.EXPIRY
-    if now >= order.expires_at - REMINDER_LEAD:
+    if now >= reminder_due_at(order.expires_at):
         return NoticeKind.REMINDER_72H
     return None
 
@@ -204,7 +204,7 @@ def _reschedule(order: LicenceOrder, next_notice_at: datetime | None):
     order.save(update_fields=["next_notice_at"])
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def claim_notice(order_id: int, now: datetime, tally: Counter | None = None) -> Claim | None:
     """Take the notice due on order ``order_id`` for this run, or return None when
     there is nothing for this run to send (another run holds the order, the notice
@@ -223,7 +223,7 @@ def claim_notice(order_id: int, now: datetime, tally: Counter | None = None) -> 
     if kind is None:
         # Not assigned, or not in the window yet: put the schedule right.
         live = order.status == OrderStatus.ASSIGNED and order.expires_at is not None
-        _reschedule(order, order.expires_at - REMINDER_LEAD if live else None)
+        _reschedule(order, reminder_due_at(order.expires_at) if live else None)
         return None
     if kind == NoticeKind.EXPIRY and _skip(order, NoticeKind.REMINDER_72H, now, STALE_REMINDER):
         # Rule 6: after an outage the reminder is no longer true; the expiry notice says it all.
@@ -264,7 +264,7 @@ def _release(claim: Claim, next_notice_at: datetime | None):
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def record_sent(claim: Claim, message_id: str, recipient_count: int) -> str:
     if recipient_count:
         state, changes = NoticeState.SENT, {"sent_at": timezone.now(), "error": ""}
@@ -280,7 +280,7 @@ def record_sent(claim: Claim, message_id: str, recipient_count: int) -> str:
     return state
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def record_send_error(claim: Claim, error: BaseException, now: datetime) -> str:
     if is_transient(error) and claim.attempt < settings.EXPIRY_MAX_SEND_ATTEMPTS:
         retry_at = _not_after_expiry(now + retry_backoff(claim.attempt), claim.kind, claim.order)

@@ -7,10 +7,11 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.permissions import partner_manager_required
 from common.pagination import paginate
 from notifications import services
 from notifications.forms import UpcomingExpiriesFilter
+from notifications.schedule import reminder_due_at
+from partners.permissions import partner_manager_required
 
 MAX_SHOWN = 50
 
@@ -62,7 +63,7 @@ def upcoming_expiries(request):
                 "order": order,
                 "expired": order.expires_at <= now,
                 "reminder": notices.get("reminder_72h"),
-                "reminder_due_at": order.expires_at - services.REMINDER_LEAD,
+                "reminder_due_at": reminder_due_at(order.expires_at),
                 "expiry": notices.get("expiry"),
             }
         )

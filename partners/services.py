@@ -1,26 +1,27 @@
+"""Partners' own actions: entering and leaving manage mode on one of their customers."""
+
 from django.db import transaction
 
-from accounts import audit
-from accounts.models import AuditEvent
 from customers.middleware import MANAGED_CUSTOMER_SESSION_KEY
+from customers.models import Customer
+from partners import events
 
 
 def customers_of(partner):
-    from customers.models import Customer
-
+    """The partner's active customer companies."""
     return Customer.objects.filter(partner=partner, is_active=True)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def enter_manage_mode(session, customer, *, acting_user):
     """Put a partner manager inside one of their customers. The caller has checked
     that the customer belongs to the manager's partner."""
     session[MANAGED_CUSTOMER_SESSION_KEY] = customer.pk
-    audit.record(AuditEvent.Action.MANAGE_MODE_ENTERED, actor=acting_user, customer=customer, in_manage_mode=True)
+    events.manage_mode_entered(customer, actor=acting_user)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def exit_manage_mode(session, customer, *, acting_user):
     session.pop(MANAGED_CUSTOMER_SESSION_KEY, None)
     if customer is not None:
-        audit.record(AuditEvent.Action.MANAGE_MODE_LEFT, actor=acting_user, customer=customer, in_manage_mode=True)
+        events.manage_mode_left(customer, actor=acting_user)

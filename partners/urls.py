@@ -5,7 +5,6 @@ from partners import views
 app_name = "partners"
 
 urlpatterns = [
-    path("companies/", views.companies, name="companies"),
     path("companies/<int:customer_id>/manage/", views.manage_company, name="manage_company"),
     path("manage/exit/", views.exit_manage_mode, name="exit_manage_mode"),
 ]

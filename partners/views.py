@@ -1,24 +1,12 @@
+"""Manage mode: entering one of the partner's customers from Company → Actions →
+Manage Company, and leaving it with Exit."""
+
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import partner_manager_required
-from common.pagination import paginate
-from licences.services import with_pool_figures
 from partners import services
-from partners.forms import CompanySearchForm
-
-
-@partner_manager_required
-def companies(request):
-    """The partner dashboard's Company section: the partner's customers with seat figures."""
-    form = CompanySearchForm(request.GET)
-    customers = services.customers_of(request.user.partner)
-    if form.is_valid() and form.cleaned_data["q"]:
-        customers = customers.filter(name__icontains=form.cleaned_data["q"])
-    customers = with_pool_figures(customers).order_by("name", "pk")
-    page = paginate(request, customers)
-    return render(request, "partners/companies.html", {"form": form, "page": page})
+from partners.permissions import partner_manager_required
 
 
 @require_POST
@@ -37,4 +25,4 @@ def exit_manage_mode(request):
     services.exit_manage_mode(request.session, customer, acting_user=request.user)
     if customer is not None:
         messages.info(request, f"You have left {customer.name}.")
-    return redirect("partners:companies")
+    return redirect("licences:companies")

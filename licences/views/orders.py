@@ -13,12 +13,14 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
-from accounts.permissions import customer_manager_required, partner_manager_required
+from common.local_time import clock, time_element
 from common.pagination import paginate
 from licences import services
 from licences.filters import RequestedOrderFilter
 from licences.forms import OrderActionForm, RequestLicencesForm
 from licences.models import LicenceOrder, OrderStatus
+from licences.permissions import customer_manager_required, needed_to_renew
+from partners.permissions import partner_manager_required
 from partners.services import customers_of
 
 # --- Customer side: a customer manager, or a partner manager in manage mode ----------
@@ -45,13 +47,13 @@ def overview(request):
     return render(request, "licences/overview.html", context)
 
 
-@customer_manager_required
+@needed_to_renew
 def orders(request):
     orders = LicenceOrder.objects.filter(customer=request.tenant).select_related("requested_by")
     return render(request, "licences/orders.html", {"page": paginate(request, orders.order_by("-requested_at", "-id"))})
 
 
-@customer_manager_required
+@needed_to_renew
 def request_licences(request):
     """Orders → Request Licences → number of licences → Save. The customer is the one
     the request runs in (request.tenant), never one named in the form."""
@@ -74,7 +76,6 @@ def request_licences(request):
 
 # --- Partner side ----------------------------------------------------------------------
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 STATUS_LABELS = dict(OrderStatus.choices)
 
 
@@ -89,22 +90,6 @@ ROW_VALUES = (
     "requested_by__full_name",
     "requested_by__email",
 )
-
-
-def _clock(local) -> str:
-    """A moment already on the customer's clock, as the pages show it: "5 Mar 2027, 14:30"."""
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year}, {local:%H:%M}"
-
-
-NO_MOMENT = format_html('<span class="muted">{}</span>', "—")
-
-
-def _time(moment, tz) -> str:
-    """``moment`` on the customer's clock, as a <time> element."""
-    if moment is None:
-        return NO_MOMENT
-    local = moment.astimezone(tz)
-    return format_html('<time datetime="{}">{}</time>', local.isoformat(), _clock(local))
 
 
 def _order_row_html(values, *, assign_url, cancel_url) -> str:
@@ -143,9 +128,9 @@ def _order_row_html(values, *, assign_url, cancel_url) -> str:
         values["quantity"],
         status,
         STATUS_LABELS[status],
-        _time(values["requested_at"], tz),
+        time_element(values["requested_at"], tz),
         values["requested_by__full_name"] or values["requested_by__email"],
-        _time(values["expires_at"], tz),
+        time_element(values["expires_at"], tz),
         actions,
     )
 
@@ -217,7 +202,7 @@ def assign(request):
     order, back = _act_on_order(request, services.assign_order)
     if order is not None:
         customer = order.customer
-        expires = _clock(order.expires_at.astimezone(customer.tzinfo))
+        expires = clock(order.expires_at, customer.tzinfo)
         messages.success(
             request,
             f"Order #{order.pk} assigned: {order.quantity:,} licences for {customer.name}, valid until "

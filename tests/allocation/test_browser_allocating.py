@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from learners import services
+from learners import reads
 from tests.allocation.conftest import assigned_order, expired_learners_of
 from tests.conftest import sign_in
 
@@ -33,7 +33,7 @@ def acme_to_renew(alice, acme):
 
 def expired_count(acme):
     with acme:
-        return services.expired_learners().count()
+        return reads.expired_learners().count()
 
 
 def test_partner_manager_allocates_manually_and_by_csv(page, alice, acme, globex, acme_to_renew, tmp_path):
@@ -131,16 +131,18 @@ def test_an_expired_customers_manager_lands_on_the_renewal_page(page, alice, dan
     shot(page, "7-renewal-page")
 
 
-def test_a_big_file_shows_its_progress_then_the_outcome(page, alice, dana, acme, acme_to_renew, tmp_path, monkeypatch):
+def test_a_big_file_shows_its_progress_then_the_outcome(
+    page, alice, dana, acme, acme_to_renew, tmp_path, monkeypatch, settings
+):
     """The worker is held back until the page shows the bar and polls; then it runs,
     and the page follows it to the outcome by itself."""
     from learners.models import CsvUpload
     from learners.tasks import run_csv_import
 
-    monkeypatch.setattr(services, "BACKGROUND_MIN_ROWS", 3)
+    settings.CSV_BACKGROUND_MIN_ROWS = 3
     monkeypatch.setattr(run_csv_import, "delay_on_commit", lambda *args: None)
     sign_in(page, dana.email)
-    page.goto("/licences/expired/import/")
+    page.goto("/licences/expired/import-allocation/")
     users = tmp_path / "users.csv"
     users.write_text("Email\n" + "".join(f"sales{n:05d}@acme.test\n" for n in range(10)))
     page.get_by_label("Upload your User CSV File").set_input_files(str(users))

@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.db import connection
 
-from learners import services
+from learners import reads, roster, seats
 from learners.models import Allocation
 from licences.models import LicenceOrder
 from tests.allocation.conftest import assigned_order, expired_learners_of, give_seats, make_learners
@@ -40,7 +40,7 @@ def test_new_learners_racing_for_the_last_seats_get_exactly_that_many(tenant_tra
     order = assigned_order(acme, 10, alice)
     give_seats(acme, order, make_learners(acme, 7, prefix="holder"))  # 3 seats left
 
-    errors = run_at_once(lambda n: services.add_learner(acme, f"racer{n}@acme.test", acting_user=dana), list(range(12)))
+    errors = run_at_once(lambda n: roster.add_learner(acme, f"racer{n}@acme.test", acting_user=dana), list(range(12)))
 
     assert errors == []
     order.refresh_from_db()
@@ -58,7 +58,7 @@ def test_simultaneous_select_all_renewals_never_exceed_the_seats(tenant_transact
 
     outcomes = []
     errors = run_at_once(
-        lambda _: outcomes.append(services.renew_expired(acme, acting_user=dana, select_all=True)), list(range(6))
+        lambda _: outcomes.append(seats.renew_expired(acme, acting_user=dana, select_all=True)), list(range(6))
     )
 
     assert errors == []
@@ -69,7 +69,7 @@ def test_simultaneous_select_all_renewals_never_exceed_the_seats(tenant_transact
         # Nobody holds two current allocations, and exactly 8 were renewed.
         assert Allocation.objects.filter(order_id=new.pk, ended_at__isnull=True).count() == 8
         assert Allocation.objects.filter(end_reason=Allocation.EndReason.RENEWED).count() == 8
-        assert services.expired_learners().count() == 22
+        assert reads.expired_learners().count() == 22
 
 
 @pytest.mark.django_db(transaction=True)
@@ -77,7 +77,7 @@ def test_the_same_learners_renewed_twice_at_once_get_one_seat_each(tenant_transa
     ids, _ = expired_learners_of(acme, 5, alice)
     new = assigned_order(acme, 50, alice)
 
-    errors = run_at_once(lambda _: services.renew_expired(acme, acting_user=dana, learner_ids=ids), list(range(5)))
+    errors = run_at_once(lambda _: seats.renew_expired(acme, acting_user=dana, learner_ids=ids), list(range(5)))
 
     assert errors == []
     new.refresh_from_db()

@@ -7,7 +7,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from learners import services
+from learners import reads, seats
 from learners.models import Allocation, Learner
 from tests.allocation.conftest import assigned_order, expired_learners_of, give_seats, make_learners
 from tests.conftest import enter_manage_mode
@@ -58,7 +58,7 @@ def test_select_all_renews_every_match_across_pages_until_the_seats_run_out(
     client.force_login(dana)
     shown = expired_emails_shown(client, q="sales")
 
-    response = client.post("/licences/expired/allocate/", {"select_all": "on", "q": "sales"}, follow=True)
+    response = client.post("/licences/expired/renew/", {"select_all": "on", "q": "sales"}, follow=True)
 
     messages = [str(m) for m in response.context["messages"]]
     assert messages == [
@@ -71,7 +71,7 @@ def test_select_all_renews_every_match_across_pages_until_the_seats_run_out(
         renewed = set(
             Allocation.objects.filter(order_id=newer.pk, ended_at__isnull=True).values_list("learner__email", flat=True)
         )
-        still_expired = set(services.expired_learners().values_list("email", flat=True))
+        still_expired = set(reads.expired_learners().values_list("email", flat=True))
     # The first 30 in the list's order got the seats; ops, outside the search, none.
     assert renewed == set(shown[:30])
     assert set(shown[30:]) <= still_expired
@@ -88,12 +88,12 @@ def test_one_by_one_renews_the_ticked_learners(client, alice, dana, acme, acme_w
     assigned_order(acme, 10, alice)
     client.force_login(dana)
 
-    response = client.post("/licences/expired/allocate/", {"learner": [sales[0], ops[1]]}, follow=True)
+    response = client.post("/licences/expired/renew/", {"learner": [sales[0], ops[1]]}, follow=True)
 
     assert [str(m) for m in response.context["messages"]] == ["Renewed 2 learners."]
     with acme:
-        assert not services.expired_learners().filter(pk__in=[sales[0], ops[1]]).exists()
-        assert services.expired_learners().count() == 58
+        assert not reads.expired_learners().filter(pk__in=[sales[0], ops[1]]).exists()
+        assert reads.expired_learners().count() == 58
 
 
 def test_ticked_ids_that_are_not_expired_learners_change_nothing(client, alice, dana, acme, acme_with_expired):
@@ -101,7 +101,7 @@ def test_ticked_ids_that_are_not_expired_learners_change_nothing(client, alice, 
     client.force_login(dana)
     with acme:
         valid_id = Learner.objects.get(email="salesvalid00000@acme.test").pk
-    response = client.post("/licences/expired/allocate/", {"learner": [valid_id, 987654]}, follow=True)
+    response = client.post("/licences/expired/renew/", {"learner": [valid_id, 987654]}, follow=True)
     assert "nothing was renewed" in str(list(response.context["messages"])[0])
     with acme:
         assert Allocation.objects.filter(learner_id=valid_id).count() == 1
@@ -119,10 +119,10 @@ def test_ticked_ids_that_are_not_expired_learners_change_nothing(client, alice, 
 def test_bad_selections_are_refused_and_change_nothing(client, alice, dana, acme, acme_with_expired, data, error):
     assigned_order(acme, 10, alice)
     client.force_login(dana)
-    response = client.post("/licences/expired/allocate/", data, follow=True)
+    response = client.post("/licences/expired/renew/", data, follow=True)
     assert error in str(list(response.context["messages"])[0])
     with acme:
-        assert services.expired_learners().count() == 60
+        assert reads.expired_learners().count() == 60
 
 
 def test_seats_come_from_the_latest_expiring_order_then_the_next(alice, dana, acme):
@@ -130,7 +130,7 @@ def test_seats_come_from_the_latest_expiring_order_then_the_next(alice, dana, ac
     earlier = assigned_order(acme, 10, alice, expires_at=timezone.now() + timezone.timedelta(days=100))
     later = assigned_order(acme, 5, alice, expires_at=timezone.now() + timezone.timedelta(days=200))
 
-    outcome = services.renew_expired(acme, acting_user=dana, select_all=True)
+    outcome = seats.renew_expired(acme, acting_user=dana, select_all=True)
 
     assert outcome.by_order == {later.pk: 5, earlier.pk: 7}
     with acme:
@@ -148,7 +148,7 @@ def test_the_manager_can_pick_the_order(client, alice, dana, acme):
     earlier = assigned_order(acme, 10, alice, expires_at=timezone.now() + timezone.timedelta(days=100))
     assigned_order(acme, 10, alice)
     client.force_login(dana)
-    client.post("/licences/expired/allocate/", {"select_all": "on", "order": earlier.pk})
+    client.post("/licences/expired/renew/", {"select_all": "on", "order": earlier.pk})
     earlier.refresh_from_db()
     assert earlier.allocated_count == 4
 
@@ -160,7 +160,7 @@ def test_no_free_seats_renews_nobody(client, alice, dana, acme):
     client.force_login(dana)
     response = client.get("/licences/expired/")
     assert b"There are no free licences to allocate" in response.content
-    response = client.post("/licences/expired/allocate/", {"select_all": "on"}, follow=True)
+    response = client.post("/licences/expired/renew/", {"select_all": "on"}, follow=True)
     assert "Renewed 0 learners. 4 not renewed: not enough free licences." in str(list(response.context["messages"])[0])
 
 
@@ -169,7 +169,7 @@ def test_partner_manager_in_manage_mode_renews_and_the_audit_says_so(client, ali
     assigned_order(acme, 5, alice)
     client.force_login(alice)
     enter_manage_mode(client, acme)
-    client.post("/licences/expired/allocate/", {"select_all": "on"})
+    client.post("/licences/expired/renew/", {"select_all": "on"})
     event = AuditEvent.objects.get(action=AuditEvent.Action.LICENCES_RENEWED)
     assert event.actor == alice and event.in_manage_mode and event.details["renewed"] == 3
 
@@ -179,9 +179,9 @@ def test_a_customer_manager_sees_only_their_own_expired_learners(client, alice, 
     assigned_order(globex, 5, alice)
     client.force_login(erin)
     assert b"acmeonly" not in client.get("/licences/expired/").content
-    client.post("/licences/expired/allocate/", {"select_all": "on"})
+    client.post("/licences/expired/renew/", {"select_all": "on"})
     with acme:
-        assert services.expired_learners().count() == 3
+        assert reads.expired_learners().count() == 3
 
 
 def test_other_partners_and_learners_cannot_renew(client, charlie, lena, acme, alice):
@@ -189,6 +189,6 @@ def test_other_partners_and_learners_cannot_renew(client, charlie, lena, acme, a
     assigned_order(acme, 5, alice)
     for user in (charlie, lena):
         client.force_login(user)
-        assert client.post("/licences/expired/allocate/", {"select_all": "on"}).status_code == 403
+        assert client.post("/licences/expired/renew/", {"select_all": "on"}).status_code == 403
     with acme:
-        assert services.expired_learners().count() == 3
+        assert reads.expired_learners().count() == 3

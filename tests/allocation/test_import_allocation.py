@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from accounts.models import AuditEvent
-from learners import services
+from learners import imports, roster, seats
 from learners.models import Allocation, CsvUpload, Learner
 from tests.allocation.conftest import assigned_order, expired_learners_of, give_seats, make_learners
 from tests.conftest import enter_manage_mode
@@ -47,13 +47,13 @@ def acme_for_csv(alice, dana, acme):
     full = assigned_order(acme, 1, alice)
     give_seats(acme, full, make_learners(acme, 1, prefix="valid"))
     gone = make_learners(acme, 1, prefix="deactivated")
-    services.deactivate_learner(acme, gone[0], acting_user=dana)
+    roster.deactivate_learner(acme, gone[0], acting_user=dana)
     return assigned_order(acme, 3, alice)
 
 
 def upload(client, content, name="users.csv"):
     data = content if isinstance(content, bytes) else content.encode("cp1252")
-    return client.post("/licences/expired/import/", {"file": SimpleUploadedFile(name, data, "text/csv")})
+    return client.post("/licences/expired/import-allocation/", {"file": SimpleUploadedFile(name, data, "text/csv")})
 
 
 def review_url(response):
@@ -139,7 +139,7 @@ def test_a_stale_preview_renews_nothing_then_the_fresh_one_renews(client, alice,
     # Meanwhile a colleague renews one of the file's learners by hand: 2 seats are left.
     with acme:
         colleague_pick = Learner.objects.get(email="expired00002@acme.test").pk
-    services.renew_expired(acme, acting_user=dana, learner_ids=[colleague_pick])
+    seats.renew_expired(acme, acting_user=dana, learner_ids=[colleague_pick])
 
     response = client.post(url + "renew/", {"column": 2, "expected": stale.expected}, follow=True)
 
@@ -156,10 +156,10 @@ def test_a_stale_preview_renews_nothing_then_the_fresh_one_renews(client, alice,
 def test_renewal_without_a_preview_never_over_allocates(dana, acme, acme_for_csv):
     """The service recomputes at confirm time whatever it is told."""
     with acme:
-        upload_row = services.store_upload(
-            acme, SimpleUploadedFile("u.csv", FILE.encode()), CsvUpload.Purpose.ALLOCATION, acting_user=dana
+        upload_row = imports.store_upload(
+            acme, SimpleUploadedFile("u.csv", FILE.encode()), CsvUpload.Purpose.IMPORT_ALLOCATION, acting_user=dana
         )
-    outcome = services.renew_from_csv(acme, upload_row, 2, acting_user=dana)
+    outcome = imports.import_allocation(acme, upload_row, 2, acting_user=dana)
     assert outcome.counts == EXPECTED
     acme_for_csv.refresh_from_db()
     assert acme_for_csv.allocated_count == acme_for_csv.quantity == 3
@@ -231,10 +231,10 @@ def test_uploads_belong_to_their_manager_and_customer(client, alice, bob, dana, 
 
 
 def test_a_big_file_is_renewed_by_a_worker_with_progress(
-    client, dana, acme, acme_for_csv, monkeypatch, django_capture_on_commit_callbacks
+    client, dana, acme, acme_for_csv, monkeypatch, settings, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(services, "BACKGROUND_MIN_ROWS", 5)
-    monkeypatch.setattr(services, "COPY_CHUNK_ROWS", 4)
+    settings.CSV_BACKGROUND_MIN_ROWS = 5
+    monkeypatch.setattr(imports, "COPY_CHUNK_ROWS", 4)
     client.force_login(dana)
     url = review_url(upload(client, FILE))
     preview = client.get(url).context["preview"]

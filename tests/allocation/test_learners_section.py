@@ -7,7 +7,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from learners import services
+from learners import error_codes, imports, reads, roster
 from learners.models import Allocation, CsvUpload, Learner, LearnerStatus
 from tests.allocation.conftest import assigned_order, expired_learners_of, give_seats, make_learners
 
@@ -30,13 +30,13 @@ def test_list_searches_filters_and_paginates(client, alice, dana, acme):
 
 
 def test_search_matches_names_and_emails_whatever_their_case(alice, dana, acme):
-    services.add_learner(acme, "ada@acme.test", "Ada LOVELACE", acting_user=dana)
-    services.add_learner(acme, "Grace.Hopper@Acme.TEST", "Grace Hopper", acting_user=dana)
-    services.add_learner(acme, "alan@acme.test", "Ærøskøbing Ålan", acting_user=dana)
+    roster.add_learner(acme, "ada@acme.test", "Ada LOVELACE", acting_user=dana)
+    roster.add_learner(acme, "Grace.Hopper@Acme.TEST", "Grace Hopper", acting_user=dana)
+    roster.add_learner(acme, "alan@acme.test", "Ærøskøbing Ålan", acting_user=dana)
 
     def found(search):
         with acme:
-            return [learner.email for learner in services.learners_with_licence(search)]
+            return [learner.email for learner in reads.learners_with_licence(search)]
 
     assert found("lovelace") == ["ada@acme.test"]
     assert found("aDA lOVE") == ["ada@acme.test"]
@@ -52,7 +52,7 @@ def test_a_new_learner_gets_a_free_seat_automatically(client, alice, dana, acme)
     assert "was added and given a licence" in str(list(response.context["messages"])[0])
     with acme:
         learner = Learner.objects.get(email="new.person@acme.test")
-        assert services.holds_valid_licence(learner.email)
+        assert reads.holds_valid_licence(learner.email)
     order.refresh_from_db()
     assert order.allocated_count == 1
     # The pool is now full: the next one waits.
@@ -80,7 +80,7 @@ def test_an_existing_or_expired_learner_is_never_added_again_nor_auto_renewed(cl
     response = client.post("/learners/add/", {"email": "EXPIRED00000@acme.test"})
     assert "is already a learner" in response.content.decode()
     with acme:
-        assert services.expired_learners().filter(pk=ids[0]).exists()
+        assert reads.expired_learners().filter(pk=ids[0]).exists()
 
 
 def test_import_learners_adds_new_ones_and_seats_them_while_seats_last(client, alice, dana, acme):
@@ -122,7 +122,7 @@ def test_import_learners_adds_new_ones_and_seats_them_while_seats_last(client, a
             "a@acme.test",
             "b@acme.test",
         }
-        assert services.expired_learners().count() == 1
+        assert reads.expired_learners().count() == 1
 
 
 def test_import_learners_refuses_a_forged_column(client, dana, acme):
@@ -153,7 +153,7 @@ def test_deactivation_frees_the_seat_and_keeps_the_history(client, alice, dana, 
         assert leaver.status == LearnerStatus.DEACTIVATED and leaver.deactivated_at is not None
         history = Allocation.objects.get(learner=leaver)
         assert history.end_reason == Allocation.EndReason.DEACTIVATED and history.order_id == order.pk
-        assert not services.expired_learners().filter(pk=leaver.pk).exists()
+        assert not reads.expired_learners().filter(pk=leaver.pk).exists()
     # The freed seat goes to the next new learner.
     client.post("/learners/add/", {"email": "joiner@acme.test"})
     order.refresh_from_db()
@@ -166,12 +166,12 @@ def test_deactivation_frees_the_seat_and_keeps_the_history(client, alice, dana, 
 
 def test_deactivating_an_expired_learner_frees_nothing(alice, dana, acme):
     ids, old = expired_learners_of(acme, 1, alice)
-    learner = services.deactivate_learner(acme, ids[0], acting_user=dana)
+    learner = roster.deactivate_learner(acme, ids[0], acting_user=dana)
     assert not learner.freed_seat
     old.refresh_from_db()
     assert old.allocated_count == 1
-    with pytest.raises(services.LearnerError, match="already deactivated"):
-        services.deactivate_learner(acme, ids[0], acting_user=dana)
+    with pytest.raises(error_codes.LearnerError, match="already deactivated"):
+        roster.deactivate_learner(acme, ids[0], acting_user=dana)
 
 
 def test_allocate_licence_to_a_learner_without_one(client, alice, dana, acme):
@@ -208,20 +208,20 @@ def test_learners_pages_need_a_manager_of_the_customer(client, charlie, lena, ac
 
 def test_old_uploads_are_cleared_when_a_new_one_arrives(dana, acme):
     with acme:
-        old = services.store_upload(
-            acme, SimpleUploadedFile("a.csv", b"Email\na@x.io\n"), CsvUpload.Purpose.LEARNERS, acting_user=dana
+        old = imports.store_upload(
+            acme, SimpleUploadedFile("a.csv", b"Email\na@x.io\n"), CsvUpload.Purpose.IMPORT_LEARNERS, acting_user=dana
         )
-        CsvUpload.objects.filter(pk=old.pk).update(uploaded_at=timezone.now() - services.UPLOAD_KEPT_FOR * 2)
-        services.store_upload(
-            acme, SimpleUploadedFile("b.csv", b"Email\nb@x.io\n"), CsvUpload.Purpose.LEARNERS, acting_user=dana
+        CsvUpload.objects.filter(pk=old.pk).update(uploaded_at=timezone.now() - imports.UPLOAD_KEPT_FOR * 2)
+        imports.store_upload(
+            acme, SimpleUploadedFile("b.csv", b"Email\nb@x.io\n"), CsvUpload.Purpose.IMPORT_LEARNERS, acting_user=dana
         )
         assert list(CsvUpload.objects.values_list("filename", flat=True)) == ["b.csv"]
 
 
 def test_a_big_learner_import_runs_in_the_background(
-    client, alice, dana, acme, monkeypatch, django_capture_on_commit_callbacks
+    client, alice, dana, acme, monkeypatch, settings, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(services, "BACKGROUND_MIN_ROWS", 3)
+    settings.CSV_BACKGROUND_MIN_ROWS = 3
     order = assigned_order(acme, 5, alice)
     give_seats(acme, order, [])
     client.force_login(dana)

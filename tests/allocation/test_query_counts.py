@@ -1,7 +1,7 @@
 """The Expired Licences tab and Select All run a number of SQL statements that does
 not grow with the learners."""
 
-from learners import services
+from learners import imports, reads
 from tests.allocation.conftest import assigned_order, expired_learners_of
 from tests.conftest import CaptureStatements
 
@@ -30,14 +30,14 @@ def test_select_all_costs_the_same_for_10_or_1000_learners(client, alice, dana, 
     client.force_login(dana)
     expired_learners_of(acme, 10, alice, prefix="few")
     assigned_order(acme, 10, alice)
-    few = count_queries(lambda: client.post("/licences/expired/allocate/", {"select_all": "on"}))
+    few = count_queries(lambda: client.post("/licences/expired/renew/", {"select_all": "on"}))
     expired_learners_of(acme, 1000, alice, prefix="many")
     assigned_order(acme, 400, alice)
     assigned_order(acme, 700, alice)
-    many = count_queries(lambda: client.post("/licences/expired/allocate/", {"select_all": "on"}))
+    many = count_queries(lambda: client.post("/licences/expired/renew/", {"select_all": "on"}))
     assert few == many
     with acme:
-        assert not services.expired_learners().exists()
+        assert not reads.expired_learners().exists()
 
 
 def test_csv_preview_and_renewal_cost_the_same_for_10_or_2000_rows(alice, dana, acme):
@@ -47,10 +47,10 @@ def test_csv_preview_and_renewal_cost_the_same_for_10_or_2000_rows(alice, dana, 
 
     def csv_of(prefix, n):
         rows = "".join(f"{prefix}{i:05d}@acme.test\n" for i in range(n))
-        return services.store_upload(
+        return imports.store_upload(
             acme,
             SimpleUploadedFile("f.csv", ("Email\n" + rows).encode()),
-            CsvUpload.Purpose.ALLOCATION,
+            CsvUpload.Purpose.IMPORT_ALLOCATION,
             acting_user=dana,
         )
 
@@ -58,11 +58,11 @@ def test_csv_preview_and_renewal_cost_the_same_for_10_or_2000_rows(alice, dana, 
     expired_learners_of(acme, 2000, alice, prefix="many")
     assigned_order(acme, 3000, alice)
     small, big = csv_of("few", 10), csv_of("many", 2000)
-    assert count_queries(lambda: services.preview_csv_renewal(acme, small, 0)) == count_queries(
-        lambda: services.preview_csv_renewal(acme, big, 0)
+    assert count_queries(lambda: imports.preview_import_allocation(acme, small, 0)) == count_queries(
+        lambda: imports.preview_import_allocation(acme, big, 0)
     )
-    assert count_queries(lambda: services.renew_from_csv(acme, small, 0, acting_user=dana)) == count_queries(
-        lambda: services.renew_from_csv(acme, big, 0, acting_user=dana)
+    assert count_queries(lambda: imports.import_allocation(acme, small, 0, acting_user=dana)) == count_queries(
+        lambda: imports.import_allocation(acme, big, 0, acting_user=dana)
     )
     with acme:
-        assert not services.expired_learners().exists()
+        assert not reads.expired_learners().exists()

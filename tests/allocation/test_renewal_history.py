@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.db import connection
 from django.utils import timezone
 
-from learners import services
+from learners import reads, seats
 from learners.models import Allocation
 from tests.allocation.conftest import assigned_order, expired_learners_of, give_seats, make_learners, move_expiry
 
@@ -34,7 +34,7 @@ def test_renewal_keeps_the_expired_seat_as_history(alice, bob, dana, acme):
     new = assigned_order(acme, 5, alice)
     now = timezone.now()
 
-    outcome = services.renew_expired(acme, acting_user=dana, learner_ids=[learner_id], now=now)
+    outcome = seats.renew_expired(acme, acting_user=dana, learner_ids=[learner_id], now=now)
 
     assert outcome.allocated == 1
     with acme:
@@ -59,15 +59,15 @@ def test_renewal_keeps_the_expired_seat_as_history(alice, bob, dana, acme):
 def test_each_renewal_adds_one_history_row(alice, dana, acme):
     (learner_id,), first = expired_learners_of(acme, 1, alice, prefix="twice")
     second = assigned_order(acme, 1, alice)
-    services.renew_expired(acme, acting_user=dana, learner_ids=[learner_id])
+    seats.renew_expired(acme, acting_user=dana, learner_ids=[learner_id])
     move_expiry(acme, second, timezone.now() - timedelta(hours=1))
     third = assigned_order(acme, 1, alice)
 
-    services.renew_expired(acme, acting_user=dana, learner_ids=[learner_id])
+    seats.renew_expired(acme, acting_user=dana, learner_ids=[learner_id])
 
     with acme:
         rows = list(Allocation.objects.filter(learner_id=learner_id).order_by("allocated_at", "ended_at"))
-        assert not services.expired_learners().filter(pk=learner_id).exists()
+        assert not reads.expired_learners().filter(pk=learner_id).exists()
     assert [(row.order_id, row.ended_at is None) for row in rows] == [
         (first.pk, False),
         (second.pk, False),
@@ -84,7 +84,7 @@ def test_renewals_update_the_current_rows_without_writing_index_entries(alice, d
     with acme:
         updates_before, hot_before = allocation_updates()
 
-    outcome = services.renew_expired(acme, acting_user=dana, select_all=True, search="hot")
+    outcome = seats.renew_expired(acme, acting_user=dana, select_all=True, search="hot")
 
     with acme:
         updates, hot = allocation_updates()

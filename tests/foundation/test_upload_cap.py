@@ -14,7 +14,7 @@ MB = 1_048_576
 def test_oversized_csv_is_refused_with_its_size(client, dana, acme):
     client.force_login(dana)
     big = SimpleUploadedFile("users.csv", b"Email\n" + b"someone@acme.test\n" * (3 * MB // 18), "text/csv")
-    response = client.post("/licences/expired/import/", {"file": big})
+    response = client.post("/licences/expired/import-allocation/", {"file": big})
     assert response.status_code == 200
     assert "The file is 3.0 MB; files can be at most 1 MB." in response.content.decode()
     with acme:

@@ -6,12 +6,13 @@ use tenant_transactional_db."""
 
 import threading
 
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 
 from accounts.models import AuditEvent
 from licences.models import LicenceOrder, OrderStatus
 from licences.services import OrderStateError, assign_order, cancel_order
+from licences.signals import order_assigned
 from tests.orders.conftest import order_for
 
 
@@ -81,12 +82,17 @@ def test_second_assign_waits_for_the_first_then_finds_it_assigned(tenant_transac
     first_has_lock, release_first = threading.Event(), threading.Event()
     outcome = {}
 
+    def hold_the_first_open(sender, *, acting_user, **kwargs):
+        # Sent inside the assignment's own (durable) transaction, with the row lock held.
+        if acting_user == world["alice"]:
+            first_has_lock.set()
+            release_first.wait(timeout=10)
+
+    order_assigned.connect(hold_the_first_open, dispatch_uid="hold-the-first-open")
+
     def first():
         try:
-            with transaction.atomic():
-                assign_order(order.pk, acting_user=world["alice"])
-                first_has_lock.set()
-                release_first.wait(timeout=10)
+            assign_order(order.pk, acting_user=world["alice"])
         finally:
             connection.close()
 
@@ -101,14 +107,17 @@ def test_second_assign_waits_for_the_first_then_finds_it_assigned(tenant_transac
             connection.close()
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    first_has_lock.wait(timeout=10)
-    threads[1].join(timeout=0.5)
-    assert threads[1].is_alive(), "the second assignment should be waiting for the first's lock"
-    release_first.set()
-    for thread in threads:
-        thread.join(timeout=10)
+    try:
+        for thread in threads:
+            thread.start()
+        first_has_lock.wait(timeout=10)
+        threads[1].join(timeout=0.5)
+        assert threads[1].is_alive(), "the second assignment should be waiting for the first's lock"
+    finally:
+        release_first.set()
+        for thread in threads:
+            thread.join(timeout=10)
+        order_assigned.disconnect(dispatch_uid="hold-the-first-open")
 
     assert outcome["second"] == f"Order #{order.pk} is already assigned."
     order.refresh_from_db()

@@ -1,8 +1,7 @@
-"""The Expired Licences tab: renew learners manually (One by One or Select All) or by
-CSV Import Allocation; and the renewal page an expired customer's managers land on.
-
-Every view here is in the ``licences`` namespace, which an expired customer's
-managers may still reach (accounts.permissions)."""
+"""The Expired Licences tab: renew learners manually (One by One or Select All, then
+Allocate Licences) or by CSV (Import Allocation: upload, choose the email column,
+review, Renew Licences). Every view here is open to an expired customer's managers:
+these are the pages they need to renew (``needed_to_renew``)."""
 
 from urllib.parse import urlencode
 
@@ -14,34 +13,44 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import customer_manager_required
 from common.pagination import paginate
 from common.text import plural
-from learners import csv_files, services
-from learners import views as learner_views
-from learners.forms import ColumnForm, ExpiredSearchForm, RenewFromCsvForm, RenewSelectionForm
+from learners import csv_files, imports, reads, seats
+from learners.error_codes import StalePreview
+from learners.forms import ColumnForm, ExpiredSearchForm, ImportAllocationForm, RenewSelectionForm
 from learners.models import CsvUpload
-from licences.models import LicenceOrder, OrderStatus
-from licences.services import customer_is_expired
+from learners.views.imports import (
+    allocation_imported_summary,
+    queued_import,
+    render_upload_status,
+    upload_or_404,
+    upload_progress_response,
+    upload_step,
+)
+from licences.permissions import needed_to_renew
 
 
 def _expired_url(search="", mode="") -> str:
     query = {key: value for key, value in (("q", search), ("mode", mode)) if value}
-    return reverse("licences:expired") + (f"?{urlencode(query)}" if query else "")
+    return reverse("learners:expired") + (f"?{urlencode(query)}" if query else "")
 
 
-@customer_manager_required
+def upload_limits() -> dict:
+    return {"max_mb": settings.CSV_UPLOAD_MAX_BYTES // 1_048_576, "max_rows": settings.CSV_UPLOAD_MAX_ROWS}
+
+
+@needed_to_renew
 def expired(request):
     """Learners whose licence expired, with their last expiry; searchable, paginated."""
     form = ExpiredSearchForm(request.GET)
     search = form.search()
     mode = "csv" if request.GET.get("mode") == "csv" else "manual"
     now = timezone.now()
-    sources = services.seat_sources(request.tenant, now)
-    page = paginate(request, services.expired_learners(search, now).only("email", "name"))
+    sources = reads.seat_sources(request.tenant, now)
+    page = paginate(request, reads.expired_learners(search, now).only("email", "name"))
     return render(
         request,
-        "licences/expired.html",
+        "learners/expired.html",
         {
             "form": form,
             "search": search,
@@ -56,11 +65,11 @@ def expired(request):
 
 
 @require_POST
-@customer_manager_required
-def allocate(request):
+@needed_to_renew
+def renew_expired(request):
     """Allocate Licences: the ticked learners, or with Select All every learner the
     list shows for the search, across all pages (the form sends the search, not ids)."""
-    sources = services.seat_sources(request.tenant)
+    sources = reads.seat_sources(request.tenant)
     form = RenewSelectionForm(request.POST, orders=sources)
     search = request.POST.get("q", "")[:100]
     if not form.is_valid():
@@ -68,7 +77,7 @@ def allocate(request):
             messages.error(request, error)
         return redirect(_expired_url(search))
     data = form.cleaned_data
-    outcome = services.renew_expired(
+    outcome = seats.renew_expired(
         request.tenant,
         acting_user=request.user,
         learner_ids=data["learner"],
@@ -82,11 +91,10 @@ def allocate(request):
 
 
 def _say_how_it_went(request, outcome, selected):
-    renewed = plural(outcome.allocated, "learner")
     if outcome.eligible == 0:
         messages.info(request, "No selected learner has an expired licence any more, so nothing was renewed.")
         return
-    text = f"Renewed {renewed}."
+    text = f"Renewed {plural(outcome.allocated, 'learner')}."
     if outcome.not_allocated:
         text += (
             f" {outcome.not_allocated:,} not renewed: not enough free licences. "
@@ -101,16 +109,16 @@ def _say_how_it_went(request, outcome, selected):
 # --- Import Allocation -----------------------------------------------------------------
 
 
-@customer_manager_required
+@needed_to_renew
 def import_allocation(request):
     """Import Allocation, step 1: Upload your User CSV File."""
-    return learner_views.upload_step(
-        request, CsvUpload.Purpose.ALLOCATION, "licences/import_upload.html", "licences:import_review", upload_limits()
+    return upload_step(
+        request,
+        CsvUpload.Purpose.IMPORT_ALLOCATION,
+        "learners/import_allocation_upload.html",
+        "learners:import_allocation_review",
+        upload_limits(),
     )
-
-
-def upload_limits() -> dict:
-    return {"max_mb": settings.CSV_UPLOAD_MAX_BYTES // 1_048_576, "max_rows": settings.CSV_UPLOAD_MAX_ROWS}
 
 
 def _column_form(request, upload, sources, data=None) -> ColumnForm:
@@ -123,44 +131,43 @@ def _column_form(request, upload, sources, data=None) -> ColumnForm:
     return ColumnForm(data, columns=upload.columns, orders=sources)
 
 
-@customer_manager_required
-def import_review(request, token):
+@needed_to_renew
+def import_allocation_review(request, token):
     """Steps 2 and 3: choose the column containing the Email, and review how many
     users will be renewed and how many will not, and why."""
-    upload = learner_views.upload_or_404(request, token, CsvUpload.Purpose.ALLOCATION)
-    if upload.state not in services.REVIEWABLE_STATES:
-        return redirect("licences:import_status", token=token)
-    sources = services.seat_sources(request.tenant)
-    form = _column_form(request, upload, sources)
+    upload = upload_or_404(request, token, CsvUpload.Purpose.IMPORT_ALLOCATION)
+    if upload.state not in imports.REVIEWABLE_STATES:
+        return redirect("learners:import_allocation_status", token=token)
+    form = _column_form(request, upload, reads.seat_sources(request.tenant))
     preview = None
     if form.is_valid():
-        preview = services.preview_csv_renewal(
+        preview = imports.preview_import_allocation(
             request.tenant, upload, form.cleaned_data["column"], order_id=form.cleaned_data["order"]
         )
     return render(
         request,
-        "licences/import_review.html",
+        "learners/import_allocation_review.html",
         {
             "upload": upload,
             "form": form,
             "preview": preview,
             "delimiter": csv_files.DELIMITER_NAMES[upload.delimiter],
-            "background": services.runs_in_background(upload),
+            "background": imports.runs_in_background(upload),
             "report_query": urlencode({k: v for k, v in form.data.items() if k in ("column", "order") and v}),
         },
     )
 
 
-@customer_manager_required
-def import_report(request, token):
+@needed_to_renew
+def import_allocation_report(request, token):
     """The rows that will not be renewed, with the reason, as a CSV download."""
-    upload = learner_views.upload_or_404(request, token, CsvUpload.Purpose.ALLOCATION)
-    if upload.state not in services.REVIEWABLE_STATES:
+    upload = upload_or_404(request, token, CsvUpload.Purpose.IMPORT_ALLOCATION)
+    if upload.state not in imports.REVIEWABLE_STATES:
         raise Http404("This file has already been imported.")
-    form = _column_form(request, upload, services.seat_sources(request.tenant))
+    form = _column_form(request, upload, reads.seat_sources(request.tenant))
     if not form.is_valid():
         raise Http404("Choose one of the file's columns.")
-    report = services.csv_renewal_report(
+    report = imports.import_allocation_report(
         request.tenant, upload, form.cleaned_data["column"], order_id=form.cleaned_data["order"]
     )
     response = HttpResponse(report, content_type="text/csv; charset=utf-8")
@@ -169,33 +176,27 @@ def import_report(request, token):
 
 
 @require_POST
-@customer_manager_required
-def import_renew(request, token):
+@needed_to_renew
+def import_allocation_renew(request, token):
     """Step 4: Renew Licences. Recomputed now; nothing changes unless the figures
     are still the ones the manager reviewed."""
-    upload = learner_views.upload_or_404(request, token, CsvUpload.Purpose.ALLOCATION)
-    if upload.state not in services.REVIEWABLE_STATES:
-        return redirect("licences:import_status", token=token)
-    sources = services.seat_sources(request.tenant)
-    form = RenewFromCsvForm(request.POST, columns=upload.columns, orders=sources)
-    review_url = reverse("licences:import_review", kwargs={"token": token})
+    upload = upload_or_404(request, token, CsvUpload.Purpose.IMPORT_ALLOCATION)
+    if upload.state not in imports.REVIEWABLE_STATES:
+        return redirect("learners:import_allocation_status", token=token)
+    form = ImportAllocationForm(request.POST, columns=upload.columns, orders=reads.seat_sources(request.tenant))
+    review_url = reverse("learners:import_allocation_review", kwargs={"token": token})
     if not form.is_valid():
         messages.error(request, "Choose the column containing the Email, review the figures, then Renew Licences.")
         return redirect(review_url)
     column, order_id = form.cleaned_data["column"], form.cleaned_data["order"]
-    expected = services.parse_expected(form.cleaned_data["expected"])
+    expected = imports.parse_expected(form.cleaned_data["expected"])
     review_url += "?" + urlencode({"column": column, **({"order": order_id} if order_id else {})})
-    if services.runs_in_background(upload):
-        options = {"column": column, "order": order_id, "expected": expected}
-        try:
-            services.queue_import(
-                request.tenant, upload, options, acting_user=request.user, in_manage_mode=request.in_manage_mode
-            )
-        except services.LearnerError as error:
-            messages.info(request, str(error))
-        return redirect("licences:import_status", token=token)
+    options = {"column": column, "order": order_id, "expected": expected}
+    queued = queued_import(request, upload, options, "learners:import_allocation_status")
+    if queued:
+        return queued
     try:
-        outcome = services.renew_from_csv(
+        renewed = imports.import_allocation(
             request.tenant,
             upload,
             column,
@@ -204,38 +205,22 @@ def import_renew(request, token):
             expected=expected,
             order_id=order_id,
         )
-    except services.StalePreview as stale:
+    except StalePreview as stale:
         messages.warning(request, str(stale))
         return redirect(review_url)
     CsvUpload.objects.filter(pk=upload.pk).delete()
-    counts = outcome.counts
+    counts = renewed.counts
     (messages.warning if counts.get("not_enough_licences") else messages.success)(
-        request, learner_views.renewal_summary(counts)
+        request, allocation_imported_summary(counts)
     )
-    return redirect("licences:expired")
+    return redirect("learners:expired")
 
 
-@customer_manager_required
-def import_status(request, token):
-    return learner_views.render_upload_status(request, token)
+@needed_to_renew
+def import_allocation_status(request, token):
+    return render_upload_status(request, token)
 
 
-@customer_manager_required
-def import_progress(request, token):
-    return learner_views.upload_progress_response(request, token)
-
-
-# --- The renewal page --------------------------------------------------------------------
-
-
-@customer_manager_required
-def renewal(request):
-    """Where an expired customer's managers land: their licences have expired, what
-    that means, and how to renew."""
-    customer = request.tenant
-    if not customer_is_expired(customer):
-        return redirect("licences:overview")
-    orders = LicenceOrder.objects.filter(customer=customer)
-    last = orders.filter(status=OrderStatus.ASSIGNED).order_by("-expires_at").first()
-    waiting = orders.filter(status=OrderStatus.REQUESTED).order_by("requested_at")
-    return render(request, "licences/renewal.html", {"last_order": last, "waiting": waiting})
+@needed_to_renew
+def import_allocation_progress(request, token):
+    return upload_progress_response(request, token)

@@ -31,11 +31,12 @@ from django.utils import timezone
 from accounts.models import Role, User
 from customers.models import Customer
 from customers.services import create_customer
-from learners import services as seats
+from learners import seats
 from learners.models import Allocation, Learner
-from learners.services import ensure_learner_for_user
+from learners.roster import deactivate_learner, ensure_learner_for_user
 from licences.models import LicenceOrder
-from licences.services import REMINDER_LEAD, add_calendar_months, assign_order, licence_expiry, request_order
+from licences.services import add_calendar_months, assign_order, licence_expiry, request_order
+from notifications.schedule import reminder_due_at
 from partners.models import Partner
 
 DEMO_PASSWORD = "demo-licences-2026"
@@ -104,9 +105,9 @@ class Command(BaseCommand):
                 with customer:
                     _learners(schema)
             if not LicenceOrder.objects.filter(customer=customer).exists():
+                # Each step is a service action with its own (durable) transaction.
                 partner_manager = User.objects.filter(partner=customer.partner, role=Role.PARTNER_MANAGER).first()
-                with transaction.atomic():
-                    LICENCE_STORIES[schema](customer, partner_manager, manager_user)
+                LICENCE_STORIES[schema](customer, partner_manager, manager_user)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
         self.stdout.write(demo_sign_ins())
 
@@ -148,7 +149,7 @@ def _order(customer, quantity, partner_manager, *, expires_at=None, assigned_ago
         requested_at=assigned_at - timedelta(hours=2),
         assigned_at=assigned_at,
         expires_at=expires_at,
-        next_notice_at=expires_at - REMINDER_LEAD,
+        next_notice_at=reminder_due_at(expires_at),
     )
     order.refresh_from_db()
     return order
@@ -193,7 +194,7 @@ def _umbrella(customer, partner_manager, manager):
     new = _order(customer, 30, partner_manager, assigned_ago=timedelta(days=2))
     seats.renew_expired(customer, acting_user=manager, learner_ids=ids[:6], order_id=new.pk)
     seats.allocate(customer, ids[18:22] + signing_in, acting_user=manager, order_id=new.pk)
-    seats.deactivate_learner(customer, ids[0], acting_user=manager)
+    deactivate_learner(customer, ids[0], acting_user=manager)
     # ids[22:] are left without a licence: the pool was empty when they were added.
 
 
@@ -210,7 +211,7 @@ def _order_expired(customer, order, expires_at):
         requested_at=assigned_at - timedelta(hours=2),
         assigned_at=assigned_at,
         expires_at=expires_at,
-        next_notice_at=expires_at - REMINDER_LEAD,
+        next_notice_at=reminder_due_at(expires_at),
     )
     order.refresh_from_db()
     _move_seats(customer, order, assigned_at + timedelta(days=1))

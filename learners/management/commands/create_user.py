@@ -3,6 +3,7 @@ from django.db import transaction
 
 from accounts.models import Role, User
 from customers.models import Customer
+from learners.roster import ensure_learner_for_user
 from partners.models import Partner
 
 
@@ -30,8 +31,6 @@ class Command(BaseCommand):
             raise CommandError(f"A user with the email {email} already exists.")
         user = User.objects.create_user(email, password, **fields)
         if role == Role.LEARNER:
-            from learners.services import ensure_learner_for_user
-
             ensure_learner_for_user(user)
         self.stdout.write(self.style.SUCCESS(f"Created {user.get_role_display().lower()} {user.email} (id {user.pk})."))
 

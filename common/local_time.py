@@ -1,0 +1,32 @@
+"""Moments as the pages show them: on the company's clock, "5 Mar 2027, 14:30".
+
+Stored in UTC everywhere; shown in the time zone of the company they concern. One
+place for the wording, used by Python-built rows, messages and the ``local_time``
+template tag alike."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.utils.html import format_html
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+NO_MOMENT = format_html('<span class="muted">{}</span>', "—")
+
+
+def _zone(tz) -> ZoneInfo:
+    return tz if isinstance(tz, ZoneInfo) else ZoneInfo(str(tz))
+
+
+def clock(moment: datetime, tz) -> str:
+    """``moment`` on ``tz``'s clock, as text: "5 Mar 2027, 14:30"."""
+    local = moment.astimezone(_zone(tz))
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year}, {local:%H:%M}"
+
+
+def time_element(moment: datetime | None, tz) -> str:
+    """``moment`` on ``tz``'s clock as a ``<time>`` element (its ``datetime`` carries
+    the offset); a muted dash when there is no moment."""
+    if moment is None:
+        return NO_MOMENT
+    local = moment.astimezone(_zone(tz))
+    return format_html('<time datetime="{}">{}</time>', local.isoformat(), clock(local, local.tzinfo))

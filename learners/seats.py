@@ -1,0 +1,304 @@
+# Raw SQL here interpolates only table names taken from the models; every value is a
+# query parameter.
+# ruff: noqa: S608
+"""The seat engine: the only code that writes allocations and orders'
+``allocated_count``. It gives seats (allocate, renew) and releases them.
+
+- Every change to a customer's seats first takes that customer's pool lock (a
+  transaction-level PostgreSQL advisory lock), so allocations, renewals and
+  deactivations of one customer happen one after another whatever the number of web
+  workers. The order's ``allocated_count`` is then raised with a conditional
+  ``UPDATE`` (``allocated_count + n <= quantity``) in the same transaction, and the
+  check constraint on the order backs that up: seats never exceed the quantity
+  (rule 2). The partial unique index on current allocations keeps one per learner
+  (rule 3).
+- Seats come from the valid order that expires last, unless the manager picks one.
+  When that order has too few free seats, the rest come from the next-latest valid
+  order, and so on: a manager asking for 40 renewals with 30 free seats in the
+  newest order and 10 in an older one gets 40. The seat still expires with the order
+  it came from.
+- Who gets a seat when seats run out: the candidates in their ``position`` order
+  (the order the manager sees them in: the Expired Licences list is sorted by email;
+  a CSV keeps its row order).
+- Bulk work is set-based: a fixed number of SQL statements whatever the number of
+  learners (the picks go into a temporary table; one statement writes the history
+  rows, one renews the current rows in place, one inserts first seats, one updates
+  the orders' counts).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import CharField, F, QuerySet, Value
+from django.utils import timezone
+
+from learners import events, reads
+from learners.error_codes import LearnerError, LearnerErrorCode
+from learners.models import Allocation, Learner, LearnerStatus
+from licences.models import LicenceOrder
+
+# A customer's pool lock key: this constant plus the customer's id.
+SEAT_POOL_LOCK_BASE = 0x5EA7 << 40
+
+ALLOCATION = Allocation._meta.db_table
+ORDER = LicenceOrder._meta.db_table
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Who may get a seat, as one SELECT of ``(learner_id, allocation_id, position,
+    reason)`` rows: ``reason`` is NULL for a learner who may get a seat (active,
+    holding no valid one; ``allocation_id`` is their current, expired allocation or
+    NULL), or the code of why a row may not (a CSV row that cannot be renewed), which
+    is only counted. ``at_most`` bounds their number when the caller knows it.
+
+    Made only by the constructors below, from a learners queryset or from the rows
+    of a CSV import, so no caller writes SQL for the engine."""
+
+    sql: str
+    params: Sequence
+    at_most: int | None = None
+
+    @classmethod
+    def learners(cls, learners: QuerySet, *, position: str, at_most: int | None = None) -> "Candidates":
+        """Learners of a queryset annotated with their ``current`` allocation (see
+        learners.reads), each given a seat in ``position`` order. The queryset is the
+        one the page lists, so the list and the seats can never disagree."""
+        rows = (
+            learners.order_by()
+            .annotate(seat_current_id=F("current__id"), seat_reason=Value(None, output_field=CharField()))
+            .values_list("id", "seat_current_id", position, "seat_reason")
+        )
+        sql, params = rows.query.sql_with_params()
+        return cls(sql, tuple(params), at_most)
+
+    @classmethod
+    def from_sql(cls, sql: str, params: Sequence = (), *, at_most: int | None = None) -> "Candidates":
+        """Rows selected by a statement of the CSV import (learners.imports), which
+        reads its temporary table of the file's rows."""
+        return cls(sql, tuple(params), at_most)
+
+
+@dataclass
+class AllocationOutcome:
+    """What giving seats did: how many learners got one (``allocated``) of those who
+    might (``eligible``), from which orders, and the not-eligible rows by reason."""
+
+    allocated: int = 0
+    eligible: int = 0
+    by_order: dict[int, int] = field(default_factory=dict)
+    not_eligible: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def not_allocated(self) -> int:
+        """Eligible learners left without a seat because the seats ran out."""
+        return self.eligible - self.allocated
+
+    @property
+    def order_counts(self) -> dict[str, int]:
+        """Seats taken per order, for the audit log."""
+        return {str(order_id): n for order_id, n in sorted(self.by_order.items())}
+
+
+def lock_pool(customer) -> None:
+    """Take the customer's pool lock until the transaction ends."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEAT_POOL_LOCK_BASE + customer.pk])
+    sort_in_memory()
+
+
+def sort_in_memory() -> None:
+    """Bulk work sorts and hashes up to 200,000 rows: keep that in memory rather
+    than spill to disk, for this transaction only."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+
+
+def give_seats(customer, candidates: Candidates, *, acting_user, now, order_id=None) -> AllocationOutcome:
+    """Give a seat to each candidate, in their ``position`` order, while seats last.
+    The caller holds the pool lock, inside a transaction.
+
+    A fixed number of statements whatever the number of learners: the picks
+    (candidate, seat source) go into a temporary table, whose real size the planner
+    sees; a renewal then copies each expired allocation into an ended history row
+    and renews the current row in place, and learners without one get a new row.
+    Renewing in place writes no index entry (see Allocation), which makes a
+    100,000-learner renewal about twice as fast as ending each row and inserting a
+    new one. When one order has seats for every candidate, nobody needs ranking."""
+    sources = reads.seat_sources(customer, now, order_id)
+    order_ids, expiries, after, upto, taken = [], [], [], [], 0
+    for order in sources:
+        order_ids.append(order.pk)
+        expiries.append(order.expires_at)
+        after.append(taken)
+        taken += order.free_seats
+        upto.append(taken)
+    user_id = acting_user.pk if acting_user else None
+    if len(sources) == 1 and candidates.at_most is not None and taken >= candidates.at_most:
+        rank = "1"
+    else:
+        rank = "row_number() OVER (PARTITION BY reason IS NULL ORDER BY position, learner_id)"
+    outcome = AllocationOutcome()
+    renewals = fresh = 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            CREATE TEMPORARY TABLE seat_picks AS
+            WITH candidates (learner_id, allocation_id, position, reason) AS ({candidates.sql}),
+            ranked AS (SELECT learner_id, allocation_id, reason, {rank} AS rank FROM candidates)
+            SELECT r.learner_id, r.allocation_id, r.reason, s.order_id, s.expires_at
+            FROM ranked r
+            LEFT JOIN unnest(%s::bigint[], %s::timestamptz[], %s::bigint[], %s::bigint[])
+                AS s (order_id, expires_at, after_rank, upto_rank)
+              ON r.reason IS NULL AND r.rank > s.after_rank AND r.rank <= s.upto_rank
+            """,
+            [*candidates.params, order_ids, expiries, after, upto],
+        )
+        cursor.execute(
+            "SELECT reason, order_id, allocation_id IS NULL, count(*) FROM pg_temp.seat_picks GROUP BY 1, 2, 3"
+        )
+        for reason, picked_order, is_new, count in cursor.fetchall():
+            if reason is not None:
+                outcome.not_eligible[reason] = outcome.not_eligible.get(reason, 0) + count
+                continue
+            outcome.eligible += count
+            if picked_order is not None:
+                outcome.by_order[picked_order] = outcome.by_order.get(picked_order, 0) + count
+                if is_new:
+                    fresh += count
+                else:
+                    renewals += count
+        outcome.allocated = sum(outcome.by_order.values())
+        written = 0
+        if renewals:
+            cursor.execute(
+                f"""
+                INSERT INTO {ALLOCATION} (learner_id, order_id, expires_at, allocated_at, allocated_by_id, ended_at, end_reason)
+                SELECT a.learner_id, a.order_id, a.expires_at, a.allocated_at, a.allocated_by_id, %s, %s
+                FROM {ALLOCATION} a JOIN pg_temp.seat_picks p ON a.id = p.allocation_id
+                WHERE p.order_id IS NOT NULL AND a.ended_at IS NULL
+                """,
+                [now, Allocation.EndReason.RENEWED],
+            )
+            cursor.execute(
+                f"""
+                UPDATE {ALLOCATION} a
+                SET order_id = p.order_id, expires_at = p.expires_at, allocated_at = %s, allocated_by_id = %s
+                FROM pg_temp.seat_picks p
+                WHERE a.id = p.allocation_id AND p.order_id IS NOT NULL AND a.ended_at IS NULL
+                """,
+                [now, user_id],
+            )
+            written += cursor.rowcount
+        if fresh:
+            cursor.execute(
+                f"""
+                INSERT INTO {ALLOCATION} (learner_id, order_id, expires_at, allocated_at, allocated_by_id, ended_at, end_reason)
+                SELECT learner_id, order_id, expires_at, %s, %s, NULL, '' FROM pg_temp.seat_picks
+                WHERE allocation_id IS NULL AND order_id IS NOT NULL
+                """,
+                [now, user_id],
+            )
+            written += cursor.rowcount
+        cursor.execute("DROP TABLE pg_temp.seat_picks")
+        if outcome.by_order:
+            used = list(outcome.by_order)
+            cursor.execute(
+                f"""
+                UPDATE {ORDER} o SET allocated_count = o.allocated_count + v.n
+                FROM unnest(%s::bigint[], %s::integer[]) AS v (id, n)
+                WHERE o.id = v.id AND o.customer_id = %s AND o.status = 'assigned' AND o.expires_at > %s
+                  AND o.allocated_count + v.n <= o.quantity
+                """,
+                [used, [outcome.by_order[i] for i in used], customer.pk, now],
+            )
+            if cursor.rowcount != len(used) or written != outcome.allocated:
+                # Cannot happen while every writer holds the pool lock; if it ever
+                # does, nothing of this allocation is kept.
+                raise LearnerError(
+                    "The free licences changed while allocating. Nothing was changed; try again.",
+                    code=LearnerErrorCode.SEATS_CHANGED,
+                )
+    return outcome
+
+
+def release_seat(customer, learner, *, now) -> int | None:
+    """End the learner's current allocation (they are deactivated): a seat that has
+    not expired goes back to its order for the rest of the order's validity. Returns
+    that order's id, or None when no seat was freed. The caller holds the pool lock."""
+    current = Allocation.objects.filter(learner=learner, ended_at__isnull=True).first()
+    if current is None:
+        return None
+    current.ended_at, current.end_reason = now, Allocation.EndReason.DEACTIVATED
+    current.save(update_fields=["ended_at", "end_reason"])
+    if current.expires_at <= now:
+        return None
+    freed = LicenceOrder.objects.filter(
+        pk=current.order_id, customer=customer, allocated_count__gt=0, expires_at__gt=now
+    ).update(allocated_count=F("allocated_count") - 1)
+    return current.order_id if freed else None
+
+
+# --- Allocating and renewing: the actions the pages call ------------------------------
+
+
+def allocate(customer, learner_ids, *, acting_user, in_manage_mode=False, order_id=None, now=None):
+    """Give a seat to each of these learners who holds no valid one (never licensed,
+    or expired), while seats last."""
+    now = now or timezone.now()
+    ids = sorted({int(i) for i in learner_ids})
+    with customer, transaction.atomic(durable=True):
+        lock_pool(customer)
+        candidates = Candidates.learners(reads.without_valid_licence(ids, now), position="email", at_most=len(ids))
+        outcome = give_seats(customer, candidates, acting_user=acting_user, now=now, order_id=order_id)
+        events.licences_allocated(
+            customer, actor=acting_user, in_manage_mode=in_manage_mode, requested=len(ids), outcome=outcome
+        )
+    return outcome
+
+
+def renew_expired(
+    customer,
+    *,
+    acting_user,
+    learner_ids=None,
+    select_all=False,
+    search="",
+    order_id=None,
+    in_manage_mode=False,
+    now=None,
+) -> AllocationOutcome:
+    """Renew expired learners (Expired Licences → Allocate Licences): those ticked one
+    by one (``learner_ids``), or with ``select_all`` every learner the list shows for
+    ``search``, across all pages. Learners no longer expired are skipped. Seats go in
+    the list's order until they run out."""
+    now = now or timezone.now()
+    with customer, transaction.atomic(durable=True):
+        lock_pool(customer)
+        learners = reads.expired_learners(search if select_all else "", now)
+        if select_all:
+            # Every active learner is a cheap bound on how many Select All may renew.
+            at_most = Learner.objects.filter(status=LearnerStatus.ACTIVE).count()
+        else:
+            ids = sorted({int(i) for i in learner_ids or ()})
+            learners, at_most = learners.filter(pk__in=ids), len(ids)
+        candidates = Candidates.learners(learners, position="email", at_most=at_most)
+        outcome = give_seats(customer, candidates, acting_user=acting_user, now=now, order_id=order_id)
+        events.expired_licences_renewed(
+            customer,
+            actor=acting_user,
+            in_manage_mode=in_manage_mode,
+            select_all=select_all,
+            search=search,
+            selected=outcome.eligible if select_all else len(ids),
+            outcome=outcome,
+        )
+    return outcome
+
+
+def give_new_learners_seats(customer, learner_ids, *, acting_user, now, position="id") -> AllocationOutcome:
+    """New learners get a free seat automatically (expired ones never do: they hold a
+    current, expired allocation). The caller holds the pool lock."""
+    candidates = Candidates.learners(reads.never_licensed(learner_ids), position=position, at_most=len(learner_ids))
+    return give_seats(customer, candidates, acting_user=acting_user, now=now)

@@ -1,0 +1,41 @@
+"""Guards of the customer's pages, with rule 5: a customer whose orders have all
+expired keeps its managers on the pages needed to renew (``needed_to_renew``); every
+other page (``customer_manager_required``), the Licences overview included, sends
+them to the renewal page, which says so. Partner managers in manage mode are never
+locked out."""
+
+from functools import wraps
+
+from django.shortcuts import redirect
+
+from accounts.permissions import require
+from customers.permissions import manages_current_customer
+from licences.services import customer_is_expired
+
+RENEWAL_PAGE = "licences:renewal"
+
+
+def needed_to_renew(view):
+    """A customer manager in their own company, or a partner manager in manage mode;
+    open to an expired customer's managers too: for the pages they need to renew
+    (orders, Request Licences, Expired Licences, Import Allocation, the renewal page)."""
+    return require(manages_current_customer)(view)
+
+
+def customer_manager_required(view):
+    """A customer manager in their own company, or a partner manager in manage mode;
+    an expired customer's managers are sent to the renewal page."""
+    guarded = needed_to_renew(view)
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if (
+            request.user.is_authenticated
+            and manages_current_customer(request)
+            and not request.in_manage_mode
+            and customer_is_expired(request.tenant)
+        ):
+            return redirect(RENEWAL_PAGE)
+        return guarded(request, *args, **kwargs)
+
+    return wrapped
