@@ -14,16 +14,14 @@ import os
 import pytest
 from django.apps import apps
 from django.db import connection, connections
-from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Role, User
-from customers.middleware import MANAGED_CUSTOMER_SESSION_KEY
+from accounts.models import Role
 from customers.models import Customer
 from learners.models import Learner
 from partners.models import Partner
+from tests.builders import make_customer, make_user
 
 TEST_SCHEMAS = ("acme", "globex", "initech")
-PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture(scope="session")
@@ -51,26 +49,6 @@ def tenant_transactional_db(transactional_db):
     with connection.cursor() as cursor:
         tables = ", ".join(f"{schema}.{table}" for schema in TEST_SCHEMAS for table in tenant_tables)
         cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY")
-
-
-class CaptureStatements(CaptureQueriesContext):
-    """Captures the SQL run inside the block, as ``statements``: what the code asked
-    for, without django-tenants' ``SET search_path`` before each query."""
-
-    def __init__(self):
-        super().__init__(connection)
-
-    @property
-    def statements(self) -> list[str]:
-        return [q["sql"] for q in self.captured_queries if not q["sql"].startswith("SET search_path")]
-
-
-def make_user(email, role, **fields):
-    return User.objects.create_user(email, PASSWORD, full_name=email.split("@")[0].title(), role=role, **fields)
-
-
-def make_customer(name, partner, schema, **fields):
-    return Customer.objects.create(name=name, partner=partner, schema_name=schema, **fields)
 
 
 @pytest.fixture
@@ -143,13 +121,6 @@ def world(alice, bob, charlie, acme, globex, initech, dana, erin, frank, lena):
     return locals()
 
 
-def enter_manage_mode(client, customer):
-    """Put a logged-in partner manager's test client into manage mode."""
-    session = client.session
-    session[MANAGED_CUSTOMER_SESSION_KEY] = customer.pk
-    session.save()
-
-
 @pytest.fixture
 def browser():
     """Debian's Chromium driven by Playwright (Playwright's own download cannot work here)."""
@@ -190,10 +161,3 @@ def page(live_server, tenant_transactional_db, browser):
     page = context.new_page()
     yield page
     context.close()
-
-
-def sign_in(page, email, password=PASSWORD):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()

@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from learners import reads, roster
 from learners.models import Learner
-from tests.allocation.conftest import assigned_order, give_seats, move_expiry
-from tests.conftest import enter_manage_mode
+from tests.builders import assigned_order, enter_manage_mode, give_seats, move_expiry
 
 ONE_SECOND = timedelta(seconds=1)
 

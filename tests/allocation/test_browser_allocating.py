@@ -11,8 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from learners import reads
-from tests.allocation.conftest import assigned_order, expired_learners_of
-from tests.conftest import sign_in
+from tests.builders import assigned_order, expired_learners_of, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ from django.db import connection
 from learners import reads, roster, seats
 from learners.models import Allocation
 from licences.models import LicenceOrder
-from tests.allocation.conftest import assigned_order, expired_learners_of, give_seats, make_learners
+from tests.builders import assigned_order, expired_learners_of, give_seats, make_learners
 
 
 def run_at_once(target, arguments):

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from learners.models import Allocation, Learner
 from licences.models import LicenceOrder
-from tests.allocation.conftest import assigned_order
+from tests.builders import assigned_order
 
 
 def test_a_learner_cannot_hold_two_current_allocations(alice, acme):

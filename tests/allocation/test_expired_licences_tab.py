@@ -9,8 +9,7 @@ from django.utils import timezone
 from accounts.models import AuditEvent
 from learners import reads, seats
 from learners.models import Allocation, Learner
-from tests.allocation.conftest import assigned_order, expired_learners_of, give_seats, make_learners
-from tests.conftest import enter_manage_mode
+from tests.builders import assigned_order, enter_manage_mode, expired_learners_of, give_seats, make_learners
 
 
 def expired_emails_shown(client, **query):

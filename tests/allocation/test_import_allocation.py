@@ -12,8 +12,7 @@ from django.test import override_settings
 from accounts.models import AuditEvent
 from learners import imports, roster, seats
 from learners.models import Allocation, CsvUpload, Learner
-from tests.allocation.conftest import assigned_order, expired_learners_of, give_seats, make_learners
-from tests.conftest import enter_manage_mode
+from tests.builders import assigned_order, enter_manage_mode, expired_learners_of, give_seats, make_learners
 
 FILE = (
     "Full name;Department;E-mail address\r\n"

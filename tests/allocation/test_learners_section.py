@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import AuditEvent
 from learners import error_codes, imports, reads, roster
 from learners.models import Allocation, CsvUpload, Learner, LearnerStatus
-from tests.allocation.conftest import assigned_order, expired_learners_of, give_seats, make_learners
+from tests.builders import assigned_order, expired_learners_of, give_seats, make_learners
 
 
 @override_settings(PAGE_SIZE=5)

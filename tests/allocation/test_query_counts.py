@@ -2,8 +2,7 @@
 not grow with the learners."""
 
 from learners import imports, reads
-from tests.allocation.conftest import assigned_order, expired_learners_of
-from tests.conftest import CaptureStatements
+from tests.builders import CaptureStatements, assigned_order, expired_learners_of
 
 
 def count_queries(action) -> int:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from learners import reads, seats
 from learners.models import Allocation
-from tests.allocation.conftest import assigned_order, expired_learners_of, give_seats, make_learners, move_expiry
+from tests.builders import assigned_order, expired_learners_of, give_seats, make_learners, move_expiry
 
 
 def allocation_updates():

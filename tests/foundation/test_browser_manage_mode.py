@@ -4,7 +4,7 @@ the banner names the customer → Exit."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import sign_in
+from tests.builders import sign_in
 
 pytestmark = pytest.mark.browser
 

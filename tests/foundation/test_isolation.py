@@ -4,7 +4,7 @@ every request; nothing is trusted from the session alone."""
 import pytest
 
 from customers.middleware import MANAGED_CUSTOMER_SESSION_KEY
-from tests.conftest import enter_manage_mode
+from tests.builders import enter_manage_mode
 
 
 def test_partner_lists_only_its_own_customers(client, alice, acme, globex, initech):

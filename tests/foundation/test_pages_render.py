@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import enter_manage_mode
+from tests.builders import enter_manage_mode
 
 
 @pytest.mark.parametrize("url", ["/licences/", "/licences/orders/", "/licences/expired/", "/learners/"])

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.core import mail
 
-from tests.conftest import PASSWORD
+from tests.builders import PASSWORD
 
 
 @pytest.mark.parametrize(

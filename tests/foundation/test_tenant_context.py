@@ -6,7 +6,7 @@ from django.test import RequestFactory
 from django.urls import path
 
 from customers.middleware import TenantContextMiddleware
-from tests.conftest import enter_manage_mode
+from tests.builders import enter_manage_mode
 
 
 def schema_probe(request):

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from config.celery import app
 from notifications.models import ExpiryNotice, NoticeKind, NoticeState
-from tests.notifications.conftest import REMINDER_SUBJECT, assign, sent
+from tests.builders import REMINDER_SUBJECT, assign, sent
 
 pytestmark = pytest.mark.celery_worker
 

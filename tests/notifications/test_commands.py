@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 
 from accounts.models import User
 from notifications.models import ExpiryNotice, NoticeKind, NoticeState
-from tests.notifications.conftest import ASSIGNED, REMINDER_DUE, assign, notice, run_scheduler
+from tests.builders import ASSIGNED, REMINDER_DUE, assign, notice, run_scheduler
 
 
 def command(name, *args, at):

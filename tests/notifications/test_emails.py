@@ -9,13 +9,13 @@ import pytest
 from accounts.models import Role
 from notifications.models import NoticeKind, NoticeState
 from notifications.services import COMPANY_INACTIVE, NO_RECIPIENTS
-from tests.conftest import make_user
-from tests.notifications.conftest import (
+from tests.builders import (
     EXPIRES,
     EXPIRY_SUBJECT,
     REMINDER_DUE,
     REMINDER_SUBJECT,
     assign,
+    make_user,
     notice,
     run_scheduler,
     sent,

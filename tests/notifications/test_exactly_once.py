@@ -11,7 +11,7 @@ from django.core.mail.backends.locmem import EmailBackend
 from notifications import services
 from notifications.models import ExpiryNotice, NoticeKind, NoticeState
 from notifications.tasks import send_due_expiry_notifications
-from tests.notifications.conftest import (
+from tests.builders import (
     EXPIRES,
     EXPIRY_SUBJECT,
     REMINDER_DUE,

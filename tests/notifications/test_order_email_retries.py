@@ -5,7 +5,7 @@ import pytest
 
 from licences.services import request_order
 from notifications.tasks import send_licence_request_email, send_licences_ready_email
-from tests.notifications.conftest import api_error
+from tests.builders import api_error
 
 # Retries run at once, in this thread; their outcome is read from the task's result.
 pytestmark = pytest.mark.usefixtures("eager_retries_run_in_place")

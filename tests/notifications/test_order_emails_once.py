@@ -7,7 +7,7 @@ from django.utils import timezone
 from licences.models import LicenceOrder
 from licences.services import assign_order, request_order
 from notifications.tasks import send_licence_request_email, send_licences_ready_email
-from tests.notifications.conftest import SlowProviderBackend, api_error, race
+from tests.builders import SlowProviderBackend, api_error, race
 
 
 def test_a_second_delivery_of_the_ready_task_sends_nothing(ready_order, mailoutbox):

@@ -6,7 +6,7 @@ from datetime import timedelta
 from licences.models import LicenceOrder, OrderStatus
 from notifications.models import NoticeKind, NoticeState
 from notifications.services import STALE_REMINDER
-from tests.notifications.conftest import (
+from tests.builders import (
     EXPIRES,
     EXPIRY_SUBJECT,
     REMINDER_DUE,
@@ -81,7 +81,7 @@ def test_six_hours_down_across_both_the_reminder_and_the_expiry(acme, dana, mail
 def test_a_backlog_larger_than_a_batch_drains_in_one_beat(acme, alice, dana, settings, mailoutbox):
     """After a long outage more notices are due than one batch holds: the task queues
     the next batch itself instead of waiting for the next beat."""
-    from tests.notifications.conftest import assign
+    from tests.builders import assign
 
     settings.EXPIRY_SCAN_BATCH_SIZE = 2
     orders = [assign(acme, alice, quantity=n) for n in range(1, 6)]

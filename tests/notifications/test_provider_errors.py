@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from notifications.models import NoticeKind, NoticeState
 from notifications.services import STALE_REMINDER, is_transient, retry_backoff
-from tests.notifications.conftest import (
+from tests.builders import (
     EXPIRES,
     EXPIRY_SUBJECT,
     REMINDER_DUE,

@@ -5,13 +5,13 @@ from datetime import timedelta
 
 from notifications import services
 from notifications.models import NoticeKind, NoticeState
-from tests.conftest import CaptureStatements
-from tests.notifications.conftest import (
+from tests.builders import (
     ASSIGNED,
     EXPIRES,
     EXPIRY_SUBJECT,
     REMINDER_DUE,
     REMINDER_SUBJECT,
+    CaptureStatements,
     assign,
     notice,
     run_scheduler,

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from licences.services import request_order
-from tests.notifications.conftest import ASSIGNED, EXPIRES, REMINDER_DUE, assign, run_scheduler
+from tests.builders import ASSIGNED, EXPIRES, REMINDER_DUE, assign, run_scheduler
 
 URL = "/partner/expiring/"
 

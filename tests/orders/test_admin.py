@@ -6,7 +6,7 @@ from django.test import RequestFactory
 from accounts.models import User
 from licences.admin import LicenceOrderAdmin
 from licences.models import LicenceOrder
-from tests.orders.conftest import order_for
+from tests.builders import order_for
 
 
 def test_order_admin_is_read_only_and_names_the_partner(world):

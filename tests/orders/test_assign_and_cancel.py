@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 
 from licences.models import LicenceOrder, OrderStatus
 from licences.services import OrderStateError, assign_order, cancel_order
-from tests.orders.conftest import REQUESTED_ORDERS, order_for
+from tests.builders import REQUESTED_ORDERS, order_for
 
 ASSIGN = "/partner/licences/orders/assign/"
 CANCEL = "/partner/licences/orders/cancel/"

@@ -5,8 +5,7 @@ import pytest
 
 from accounts.models import AuditEvent
 from licences.services import OrderStateError, assign_order, cancel_order, request_order
-from tests.conftest import enter_manage_mode
-from tests.orders.conftest import order_for
+from tests.builders import enter_manage_mode, order_for
 
 
 def events(action):

@@ -7,7 +7,7 @@ from accounts.models import AuditEvent
 from licences.forms import RequestLicencesForm
 from licences.models import LicenceOrder
 from licences.services import request_order, validate_quantity
-from tests.conftest import enter_manage_mode
+from tests.builders import enter_manage_mode
 
 REQUEST = "/licences/orders/request/"
 WHOLE = "Enter a whole number of licences, such as 25."

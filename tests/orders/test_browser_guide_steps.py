@@ -15,8 +15,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from licences.models import LicenceOrder, OrderStatus
-from tests.conftest import sign_in
-from tests.orders.conftest import order_for
+from tests.builders import order_for, sign_in
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = "/tmp/requested_orders{}.png"

@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, Role
 from licences.models import LicenceOrder, OrderStatus
-from tests.conftest import make_user
-from tests.orders.conftest import order_for
+from tests.builders import make_user, order_for
 
 
 def run(*args) -> str:

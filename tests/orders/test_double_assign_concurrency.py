@@ -13,7 +13,7 @@ from accounts.models import AuditEvent
 from licences.models import LicenceOrder, OrderStatus
 from licences.services import OrderStateError, assign_order, cancel_order
 from licences.signals import order_assigned
-from tests.orders.conftest import order_for
+from tests.builders import order_for
 
 
 def ready_emails(outbox) -> int:

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from licences.services import add_calendar_months, assign_order, licence_expiry, request_order
-from tests.orders.conftest import REQUESTED_ORDERS
+from tests.builders import REQUESTED_ORDERS
 
 LONDON, NEW_YORK, BERLIN = ZoneInfo("Europe/London"), ZoneInfo("America/New_York"), ZoneInfo("Europe/Berlin")
 

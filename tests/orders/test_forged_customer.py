@@ -7,8 +7,7 @@ from django.core.exceptions import PermissionDenied
 
 from licences.models import LicenceOrder
 from licences.services import request_order
-from tests.conftest import enter_manage_mode
-from tests.orders.conftest import REQUESTED_ORDERS, listed_ids, order_for
+from tests.builders import REQUESTED_ORDERS, enter_manage_mode, listed_ids, order_for
 
 REQUEST = "/licences/orders/request/"
 

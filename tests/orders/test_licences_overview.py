@@ -7,8 +7,7 @@ import time_machine
 from django.utils import timezone
 
 from licences.models import LicenceOrder
-from tests.conftest import enter_manage_mode
-from tests.orders.conftest import order_for
+from tests.builders import enter_manage_mode, order_for
 
 
 def assigned(world, quantity, *, allocated=0, expires_at):

@@ -10,8 +10,7 @@ from django.db import transaction
 from accounts.models import Role
 from licences.models import OrderStatus
 from licences.services import assign_order
-from tests.conftest import make_user
-from tests.orders.conftest import order_for
+from tests.builders import make_user, order_for
 
 
 def ready(outbox):

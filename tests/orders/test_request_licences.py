@@ -4,7 +4,7 @@ from django.core import mail
 
 from accounts.models import AuditEvent
 from licences.models import LicenceOrder, OrderStatus
-from tests.conftest import enter_manage_mode
+from tests.builders import enter_manage_mode
 
 ORDERS = "/licences/orders/"
 REQUEST = "/licences/orders/request/"

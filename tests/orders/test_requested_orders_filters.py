@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.orders.conftest import REQUESTED_ORDERS, listed_ids, order_for
+from tests.builders import REQUESTED_ORDERS, listed_ids, order_for
 
 
 def at(day, hour=12):

@@ -6,8 +6,7 @@ import time_machine
 
 from accounts.models import Role
 from licences.services import assign_order
-from tests.conftest import make_user
-from tests.orders.conftest import REQUESTED_ORDERS, order_for
+from tests.builders import REQUESTED_ORDERS, make_user, order_for
 
 
 def test_labels_of_the_guide(client, world):

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from tests.orders.conftest import REQUESTED_ORDERS, listed_ids, order_for
+from tests.builders import REQUESTED_ORDERS, listed_ids, order_for
 
 
 def test_pages_newest_first_and_keep_the_filters(client, world, settings):
@@ -45,7 +45,7 @@ def test_page_past_the_end_is_empty_not_an_error(client, world):
 
 
 def test_no_count_query(client, world):
-    from tests.orders.conftest import page_queries
+    from tests.builders import page_queries
 
     order_for(world["acme"], world["dana"], 1)
     client.force_login(world["alice"])

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.orders.conftest import REQUESTED_ORDERS, order_for, page_queries
+from tests.builders import REQUESTED_ORDERS, order_for, page_queries
 
 
 def fill(world, count):

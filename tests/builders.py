@@ -1,0 +1,290 @@
+"""What the tests build and the helpers they share, in one place: tests import these
+from here, never from a conftest module (which holds fixtures only).
+
+- the world's people: ``make_user`` (the fixtures in tests/conftest.py use it);
+- licence orders through the real services: ``make_order`` and the shapes tests
+  name (``order_for``, ``assigned_order``, ``assign``), moved in time with a queryset
+  update where a test needs the past (the services always stamp "now");
+- learners and seats written directly, for tests of what reads them;
+- clients and pages: manage mode, sign-in, the SQL a block runs;
+- the scheduler, its emails, fake email providers, and runs racing in threads."""
+
+import re
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import requests
+import time_machine
+from anymail.exceptions import AnymailRequestsAPIError
+from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import User
+from customers.middleware import MANAGED_CUSTOMER_SESSION_KEY
+from customers.models import Customer
+from learners.models import Allocation, Learner
+from licences.models import LicenceOrder
+from licences.services import assign_order, cancel_order, request_order
+from notifications.models import ExpiryNotice
+from notifications.tasks import send_due_expiry_notifications
+
+PASSWORD = "correct-horse-battery"
+REQUESTED_ORDERS = "/partner/licences/orders/"
+
+# An order assigned at this moment expires at EXPIRES (same wall-clock time in
+# London, 12 calendar months later), and its reminder falls due at REMINDER_DUE.
+ASSIGNED = datetime(2025, 6, 10, 9, 30, tzinfo=UTC)
+EXPIRES = datetime(2026, 6, 10, 9, 30, tzinfo=UTC)
+REMINDER_DUE = EXPIRES - timedelta(hours=72)
+REMINDER_SUBJECT = "reminder"
+EXPIRY_SUBJECT = "expiry"
+
+
+# --- People -----------------------------------------------------------------------------
+
+
+def make_user(email, role, **fields):
+    return User.objects.create_user(email, PASSWORD, full_name=email.split("@")[0].title(), role=role, **fields)
+
+
+def make_customer(name, partner, schema, **fields):
+    return Customer.objects.create(name=name, partner=partner, schema_name=schema, **fields)
+
+
+# --- Licence orders -----------------------------------------------------------------------
+
+
+def make_order(
+    customer,
+    requested_by,
+    quantity=10,
+    *,
+    status="requested",
+    assigned_at: datetime | None = None,
+    expires_at: datetime | None = None,
+    requested_at: datetime | None = None,
+) -> LicenceOrder:
+    """An order of ``customer`` made as people make one: requested by ``requested_by``
+    (a partner manager of the customer's partner, in manage mode, or one of the
+    customer's managers), then assigned or cancelled by a partner manager if
+    ``status`` says so: on a travelled clock at ``assigned_at``, or moved afterwards so
+    that it expires at ``expires_at`` (its learners' seats move with it)."""
+    in_manage_mode = requested_by.is_partner_manager
+    partner_manager = requested_by if in_manage_mode else customer.partner.managers.first()
+    clock = time_machine.travel(assigned_at, tick=False) if assigned_at else None
+    if clock:
+        clock.start()
+    try:
+        order = request_order(customer, quantity, acting_user=requested_by, in_manage_mode=in_manage_mode)
+        if status != "requested":
+            action = assign_order if status == "assigned" else cancel_order
+            action(order.pk, acting_user=partner_manager)
+    finally:
+        if clock:
+            clock.stop()
+    if requested_at is not None:
+        LicenceOrder.objects.filter(pk=order.pk).update(requested_at=requested_at)
+    order.refresh_from_db()
+    if expires_at is not None:
+        move_expiry(customer, order, expires_at)
+    return order
+
+
+def order_for(customer, requested_by, quantity=10, *, requested_at: datetime | None = None, status="requested"):
+    """An order as the licence-order tests name it: who requested it, and its status."""
+    return make_order(customer, requested_by, quantity, status=status, requested_at=requested_at)
+
+
+def assigned_order(customer, quantity, partner_manager, *, expires_at=None) -> LicenceOrder:
+    """An order a partner manager requested and assigned now; with ``expires_at`` its
+    timestamps are moved so that it expires then (its learners' seats move too)."""
+    return make_order(customer, partner_manager, quantity, status="assigned", expires_at=expires_at)
+
+
+def assign(customer, partner_manager, at=ASSIGNED, quantity=5) -> LicenceOrder:
+    """An order requested and assigned by a partner manager on a travelled clock."""
+    return make_order(customer, partner_manager, quantity, status="assigned", assigned_at=at)
+
+
+def move_expiry(customer, order, expires_at) -> LicenceOrder:
+    assigned_at = expires_at - timedelta(days=365)
+    LicenceOrder.objects.filter(pk=order.pk).update(
+        expires_at=expires_at, assigned_at=assigned_at, requested_at=assigned_at - timedelta(hours=1)
+    )
+    with customer:
+        Allocation.objects.filter(order_id=order.pk).update(expires_at=expires_at)
+    order.refresh_from_db()
+    return order
+
+
+def make_learners(customer, count, *, prefix="learner", domain=None) -> list[int]:
+    """``count`` learners without a seat, in one statement; their ids."""
+    domain = domain or f"{customer.schema_name}.test"
+    with customer:
+        learners = Learner.objects.bulk_create(
+            [Learner(email=f"{prefix}{n:05d}@{domain}", name=f"{prefix.title()} {n}") for n in range(count)]
+        )
+    return [learner.pk for learner in learners]
+
+
+def give_seats(customer, order, learner_ids, *, by=None):
+    """Current allocations from ``order`` for these learners, counted on the order,
+    written directly (the tests of the services themselves use the services)."""
+    with customer:
+        Allocation.objects.bulk_create(
+            [
+                Allocation(learner_id=i, order_id=order.pk, expires_at=order.expires_at, allocated_by=by)
+                for i in learner_ids
+            ]
+        )
+    LicenceOrder.objects.filter(pk=order.pk).update(allocated_count=len(learner_ids))
+    order.refresh_from_db()
+
+
+def expired_learners_of(customer, count, partner_manager, *, prefix="expired", ago=timedelta(days=1)):
+    """``count`` learners whose seats (from one order) expired ``ago``."""
+    ids = make_learners(customer, count, prefix=prefix)
+    order = assigned_order(customer, max(count, 1), partner_manager)
+    give_seats(customer, order, ids)
+    move_expiry(customer, order, timezone.now() - ago)
+    return ids, order
+
+
+# --- Clients and pages --------------------------------------------------------------------
+
+
+def enter_manage_mode(client, customer):
+    """Put a logged-in partner manager's test client into manage mode."""
+    session = client.session
+    session[MANAGED_CUSTOMER_SESSION_KEY] = customer.pk
+    session.save()
+
+
+def sign_in(page, email, password=PASSWORD):
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+class CaptureStatements(CaptureQueriesContext):
+    """Captures the SQL run inside the block, as ``statements``: what the code asked
+    for, without django-tenants' ``SET search_path`` before each query."""
+
+    def __init__(self):
+        super().__init__(connection)
+
+    @property
+    def statements(self) -> list[str]:
+        return [q["sql"] for q in self.captured_queries if not q["sql"].startswith("SET search_path")]
+
+
+def listed_ids(response) -> list[int]:
+    """The order numbers in a Requested Orders page, top to bottom."""
+    return [int(n) for n in re.findall(r"<tr><td>#(\d+)</td>", response.content.decode())]
+
+
+def page_queries(client, url) -> list[str]:
+    """The SQL a page runs, leaving out django-tenants' SET search_path (one per query)."""
+    with CaptureStatements() as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return captured.statements
+
+
+# --- The scheduler and its emails ---------------------------------------------------------
+
+
+def run_scheduler(at):
+    """One beat of the periodic task at the moment ``at``, through Celery (eager in tests)."""
+    with time_machine.travel(at, tick=False):
+        return send_due_expiry_notifications.delay().get()
+
+
+def kind_of(message) -> str | None:
+    """Which expiry email a message is, from its subject."""
+    if "expired" in message.subject:
+        return EXPIRY_SUBJECT
+    if " on " in message.subject and " expire" in message.subject:
+        return REMINDER_SUBJECT
+    return None
+
+
+def sent(kind, order=None):
+    """The reminders (REMINDER_SUBJECT) or expiry notices (EXPIRY_SUBJECT) in the
+    outbox, of one order if given."""
+    messages = [m for m in mail.outbox if kind_of(m) == kind]
+    if order is not None:
+        messages = [m for m in messages if f"order #{order.pk})" in m.body]
+    return messages
+
+
+def notice(order, kind) -> ExpiryNotice | None:
+    return ExpiryNotice.objects.filter(order=order, kind=kind).first()
+
+
+# --- Fake email providers -------------------------------------------------------------------
+
+
+def api_error(status: int, reason: str) -> AnymailRequestsAPIError:
+    """The error anymail raises when the provider's API answers ``status``."""
+    response = requests.Response()
+    response.status_code, response.reason = status, reason
+    response._content = b'{"Message": "provider says no"}'
+    return AnymailRequestsAPIError("Sending a message to Postmark failed", response=response, esp_name="Postmark")
+
+
+class FlakyProviderBackend(EmailBackend):
+    """A fake of the email provider: raises the queued errors, one per send, then
+    accepts messages and reports a message id, as anymail's backends do."""
+
+    errors: list[Exception] = []
+    accepted = 0
+
+    def send_messages(self, messages):
+        if FlakyProviderBackend.errors:
+            raise FlakyProviderBackend.errors.pop(0)
+        for message in messages:
+            FlakyProviderBackend.accepted += 1
+            message.anymail_status = SimpleNamespace(message_id=f"<msg-{FlakyProviderBackend.accepted}@provider>")
+        return super().send_messages(messages)
+
+
+class SlowProviderBackend(EmailBackend):
+    """A provider that takes a while to accept each message, so racing runs overlap."""
+
+    def send_messages(self, messages):
+        time.sleep(0.05)
+        return super().send_messages(messages)
+
+
+# --- Races ----------------------------------------------------------------------------------
+
+
+def race(runs: int, moment, body):
+    """Run ``body`` in ``runs`` threads, each with its own database connection, all
+    released at the same instant."""
+    barrier = threading.Barrier(runs)
+    errors = []
+
+    def worker():
+        try:
+            barrier.wait()
+            body()
+        except BaseException as error:  # reported to the test below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    with time_machine.travel(moment, tick=False):
+        threads = [threading.Thread(target=worker) for _ in range(runs)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert errors == []
