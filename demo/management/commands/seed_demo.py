@@ -145,6 +145,12 @@ def _order(customer, quantity, partner_manager, *, expires_at=None, assigned_ago
         assigned_at = add_calendar_months(expires_at, -12, customer.tzinfo)
     else:
         return order
+    return _backdate(order, assigned_at, expires_at)
+
+
+def _backdate(order, assigned_at, expires_at):
+    """The order as if assigned at ``assigned_at``; its reminder stays due 72 hours
+    before ``expires_at``, so the scheduler catches up on it like after downtime."""
     LicenceOrder.objects.filter(pk=order.pk).update(
         requested_at=assigned_at - timedelta(hours=2),
         assigned_at=assigned_at,
@@ -207,13 +213,7 @@ def _initech(customer, partner_manager, manager):
 
 def _order_expired(customer, order, expires_at):
     assigned_at = add_calendar_months(expires_at, -12, customer.tzinfo)
-    LicenceOrder.objects.filter(pk=order.pk).update(
-        requested_at=assigned_at - timedelta(hours=2),
-        assigned_at=assigned_at,
-        expires_at=expires_at,
-        next_notice_at=reminder_due_at(expires_at),
-    )
-    order.refresh_from_db()
+    order = _backdate(order, assigned_at, expires_at)
     _move_seats(customer, order, assigned_at + timedelta(days=1))
     return order
 
