@@ -12,3 +12,6 @@ urlpatterns = [
     path("outbox/", local_outbox, name="local_outbox"),
     path("admin/", admin.site.urls),
 ]
+
+handler403 = "customers.views.permission_denied"
+handler400 = "common.views.bad_request"

@@ -92,10 +92,12 @@ def decode(data: bytes) -> tuple[str, str]:
 
 def _refuse_binary(text: str) -> None:
     """Text files hold almost no control characters; binary ones (spreadsheets
-    saved as .xlsx, images, PDFs) are full of them."""
+    saved as .xlsx, images, PDFs) are full of them. A NUL anywhere is refused (the
+    whole text is searched: PostgreSQL cannot store one), the other control
+    characters are counted in the first 64 KiB."""
     sample = text[:65536]
     controls = sum(1 for ch in sample if ch < " " and ch not in "\t\r\n\x0c\x1a")
-    if "\x00" in sample or controls > max(2, len(sample) // 200):
+    if "\x00" in text or controls > max(2, len(sample) // 200):
         raise CsvError(NOT_TEXT, code=CsvErrorCode.NOT_TEXT)
 
 
@@ -140,6 +142,13 @@ def inspect(data: bytes, *, max_rows: int | None = None) -> CsvShape:
         header = next((r for r in records if not _is_blank(r)), None)
         if header is None:
             raise CsvError("The file has no rows: it is empty or holds only blank lines.", code=CsvErrorCode.NO_ROWS)
+        max_columns = settings.CSV_UPLOAD_MAX_COLUMNS
+        if len(header) > max_columns:
+            raise CsvError(
+                f"The file has {len(header):,} columns; files can have at most {max_columns:,}. "
+                "Keep the email column (and the name, if you like) and upload it again.",
+                code=CsvErrorCode.TOO_MANY_COLUMNS,
+            )
         if any(looks_like_email(cell.strip()) for cell in header):
             raise CsvError(
                 "The first row holds an email address, not column names. Add a header row "

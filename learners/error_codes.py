@@ -41,4 +41,5 @@ class CsvErrorCode(StrEnum):
     NO_ROWS = "no_rows"
     NO_HEADER = "no_header_row"
     TOO_MANY_ROWS = "too_many_rows"
+    TOO_MANY_COLUMNS = "too_many_columns"
     INVALID_CSV = "invalid_csv"

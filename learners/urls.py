@@ -1,6 +1,9 @@
-from django.urls import path
+from django.urls import path, register_converter
 
+from common.converters import TokenConverter
 from learners.views import expired, imports, portal, roster
+
+register_converter(TokenConverter, "token")
 
 app_name = "learners"
 
@@ -11,35 +14,35 @@ urlpatterns = [
     path("learners/<int:learner_id>/deactivate/", roster.deactivate_learner, name="deactivate"),
     path("learners/<int:learner_id>/allocate/", roster.allocate_licence, name="allocate"),
     path("learners/import/", imports.import_learners, name="import_learners"),
-    path("learners/import/<str:token>/", imports.import_learners_columns, name="import_learners_columns"),
-    path("imports/<str:token>/", imports.import_learners_status, name="import_learners_status"),
-    path("imports/<str:token>/progress/", imports.import_learners_progress, name="import_learners_progress"),
+    path("learners/import/<token:token>/", imports.import_learners_columns, name="import_learners_columns"),
+    path("imports/<token:token>/", imports.import_learners_status, name="import_learners_status"),
+    path("imports/<token:token>/progress/", imports.import_learners_progress, name="import_learners_progress"),
     # Licences → Expired Licences, and its Import Allocation.
     path("licences/expired/", expired.expired, name="expired"),
     path("licences/expired/renew/", expired.renew_expired, name="renew_expired"),
     path("licences/expired/import-allocation/", expired.import_allocation, name="import_allocation"),
     path(
-        "licences/expired/import-allocation/<str:token>/",
+        "licences/expired/import-allocation/<token:token>/",
         expired.import_allocation_review,
         name="import_allocation_review",
     ),
     path(
-        "licences/expired/import-allocation/<str:token>/not-renewed.csv",
+        "licences/expired/import-allocation/<token:token>/not-renewed.csv",
         expired.import_allocation_report,
         name="import_allocation_report",
     ),
     path(
-        "licences/expired/import-allocation/<str:token>/renew/",
+        "licences/expired/import-allocation/<token:token>/renew/",
         expired.import_allocation_renew,
         name="import_allocation_renew",
     ),
     path(
-        "licences/expired/import-allocation/<str:token>/status/",
+        "licences/expired/import-allocation/<token:token>/status/",
         expired.import_allocation_status,
         name="import_allocation_status",
     ),
     path(
-        "licences/expired/import-allocation/<str:token>/progress/",
+        "licences/expired/import-allocation/<token:token>/progress/",
         expired.import_allocation_progress,
         name="import_allocation_progress",
     ),

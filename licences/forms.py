@@ -3,9 +3,10 @@ import re
 from django import forms
 from django.conf import settings
 
-# Digits, optionally grouped in thousands ("1,500" or "1 500"), optionally negative so
-# that "-5" gets the range message rather than "not a number".
-WHOLE_NUMBER = re.compile(r"-?\d{1,3}(?:[ ,]\d{3})+|-?\d+")
+# ASCII digits 0-9 (not other scripts' digits, such as "１２"), optionally grouped in
+# thousands with a comma or a space ("1,500" or "1 500"), optionally negative so that
+# "-5" gets the range message rather than "not a number".
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,3}(?:[ ,][0-9]{3})+|-?[0-9]+", re.ASCII)
 MAX_INPUT_LENGTH = 20
 
 
@@ -29,7 +30,10 @@ class RequestLicencesForm(forms.Form):
         field = self.fields["quantity"]
         field.widget.attrs["max"] = self.max_quantity
         field.error_messages["max_length"] = self.range_message
-        field.help_text = f"A whole number from 1 to {self.max_quantity:,}."
+        field.help_text = (
+            f"A whole number from 1 to {self.max_quantity:,}, in the digits 0 to 9; thousands may be "
+            "grouped with a comma or a space (1500, 1,500 or 1 500)."
+        )
 
     @property
     def range_message(self) -> str:

@@ -1,5 +1,12 @@
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.tokens import default_token_generator
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Role, User
 from customers.models import Customer
@@ -18,13 +25,20 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="", help="Full name")
         parser.add_argument("--password", help="Password; without it the user must reset theirs by email")
 
-    @transaction.atomic
     def handle(self, email, role, partner, customer, name, password, **options):
+        with transaction.atomic():
+            user = self._create(email, role, partner, customer, name, password)
+        self.stdout.write(self.style.SUCCESS(f"Created {user.get_role_display().lower()} {user.email} (id {user.pk})."))
+        if not password:
+            send_password_reset(user)
+            self.stdout.write(f"No password given: a link to choose one was emailed to {user.email}.")
+
+    def _create(self, email, role, partner, customer, name, password):
         fields = {"role": role, "full_name": name}
         if role == Role.PARTNER_MANAGER:
-            fields["partner"] = _lookup(Partner, partner, "--partner", extra="name")
+            fields["partner"] = _lookup(Partner, partner, "--partner", "name")
         elif role in (Role.CUSTOMER_MANAGER, Role.LEARNER):
-            fields["customer"] = _lookup(Customer, customer, "--customer", extra="schema_name")
+            fields["customer"] = _lookup(Customer, customer, "--customer", "name", "schema_name")
         elif role == Role.OPERATOR:
             fields.update(is_staff=True, is_superuser=True)
         if User.objects.filter(email__iexact=email.strip()).exists():
@@ -32,13 +46,41 @@ class Command(BaseCommand):
         user = User.objects.create_user(email, password, **fields)
         if role == Role.LEARNER:
             ensure_learner_for_user(user)
-        self.stdout.write(self.style.SUCCESS(f"Created {user.get_role_display().lower()} {user.email} (id {user.pk})."))
+        return user
 
 
-def _lookup(model, value, flag, extra):
+def send_password_reset(user) -> None:
+    """The email the sign-in page's password reset sends, with a link to choose a
+    password, built from SITE_URL. Sent directly: Django's reset form skips users who
+    have no usable password yet, which is every user created without one."""
+    site = urlsplit(settings.SITE_URL)
+    context = {
+        "email": user.email,
+        "domain": site.netloc,
+        "protocol": site.scheme,
+        "site_url": settings.SITE_URL,
+        "site_name": site.netloc,
+        "user": user,
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+    }
+    PasswordResetForm().send_mail(
+        "accounts/password_reset_subject.txt",
+        "accounts/password_reset_email.txt",
+        context,
+        None,
+        user.email,
+    )
+
+
+def _lookup(model, value, flag, *fields):
+    """The one row whose name (or schema name) is ``value``, whatever its case, or
+    whose id it is."""
     if not value:
         raise CommandError(f"{flag} is required for this role.")
-    query = model.objects.filter(**{f"{extra}__iexact": value})
+    query = model.objects.none()
+    for field in fields:
+        query = query | model.objects.filter(**{f"{field}__iexact": value})
     if value.isdigit():
         query = query | model.objects.filter(pk=int(value))
     found = list(query[:2])
