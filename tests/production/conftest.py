@@ -102,10 +102,11 @@ def database_url(dbname: str, user: str | None = None, password: str | None = No
 
 
 class Process:
-    """A child process in its own session, writing to ``<log_dir>/<name>.log``."""
+    """A child process in its own session, writing to ``<log_dir>/<name>.log``. A daemon
+    (gunicorn, worker, beat) must stay up; a step (migrate) must exit 0."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> None:
-        self.name = name
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path, daemon: bool) -> None:
+        self.name, self.daemon = name, daemon
         self.log = log_dir / f"{name}.log"
         with self.log.open("wb") as output:
             self.proc = subprocess.Popen(
@@ -125,54 +126,63 @@ class Process:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def stop(self, grace: float = 10.0) -> None:
-        """SIGTERM the group (a warm shutdown for Celery), then SIGKILL what is left."""
-        self._signal_group(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=grace)
-        self._signal_group(signal.SIGKILL)
-        self.proc.wait(timeout=5)
-
-    def _signal_group(self, signum: int) -> None:
+    def signal_group(self, signum: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signum)
 
 
 class Processes:
-    """The processes one test started; all stopped when it ends."""
+    """The processes one test (or module) started; ``stop_all`` ends every one."""
 
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
         self.started: list[Process] = []
 
-    def start(self, name: str, argv: list[str], env: dict[str, str]) -> Process:
-        process = Process(name, argv, env, self.log_dir)
+    def start(self, name: str, argv: list[str], env: dict[str, str], daemon: bool = True) -> Process:
+        process = Process(name, argv, env, self.log_dir, daemon)
         self.started.append(process)
         return process
+
+    def named(self, name: str) -> Process:
+        return next(process for process in self.started if process.name == name)
+
+    def finish(self, process: Process, timeout: float) -> None:
+        """Wait for a step to end; fail with its output unless it exited 0."""
+        try:
+            code = process.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{process.name} did not finish within {timeout:.0f}s.\n{self.logs()}")
+        if code != 0:
+            pytest.fail(f"{process.name} exited with {code}.\n{self.logs()}")
 
     def logs(self, tail: int = 4000) -> str:
         return "\n".join(f"--- {p.name} (exit {p.proc.poll()}) ---\n{p.output()[-tail:]}" for p in self.started)
 
     def wait_until(self, condition, timeout: float, what: str):
-        """Poll ``condition`` until it returns something true; fail with every log if the
-        time runs out or a process dies first."""
+        """Poll ``condition`` until it returns something true, and return that; fail with
+        every log if the time runs out or a daemon dies first."""
         deadline = time.monotonic() + timeout
         while True:
             result = condition()
             if result:
                 return result
-            dead = [p.name for p in self.started if not p.alive()]
+            dead = [p.name for p in self.started if p.daemon and not p.alive()]
             if dead:
                 pytest.fail(f"{', '.join(dead)} exited while waiting for {what}.\n{self.logs()}")
             if time.monotonic() > deadline:
                 pytest.fail(f"Timed out after {timeout:.0f}s waiting for {what}.\n{self.logs()}")
             time.sleep(0.1)
 
-    def stop_all(self) -> None:
+    def stop_all(self, grace: float = 10.0) -> None:
+        """SIGTERM every group at once (a warm shutdown for Celery), then SIGKILL what is left."""
         for process in self.started:
-            process._signal_group(signal.SIGTERM)
+            process.signal_group(signal.SIGTERM)
+        deadline = time.monotonic() + grace
         for process in self.started:
-            process.stop()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            process.signal_group(signal.SIGKILL)
+            process.proc.wait(timeout=5)
 
 
 @pytest.fixture
