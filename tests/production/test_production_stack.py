@@ -134,7 +134,6 @@ def stack(tmp_path_factory):
     env = production_environment(
         SITE_URL=SITE_URL,
         BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY="2",
         DATABASE_URL=database_url(dbname),
         CELERY_BROKER_URL=broker,
         CELERY_TASK_DEFAULT_QUEUE=queue,
