@@ -212,6 +212,7 @@ def test_collected_static_files_are_served_by_whitenoise(stack):
         assert response.headers["Content-Type"].startswith(kind)
         assert response.headers["Content-Encoding"] == "gzip"
         assert "immutable" in response.headers["Cache-Control"]
+        assert response.headers["Content-Security-Policy"]
 
 
 def test_debug_is_off(stack):
