@@ -6,8 +6,8 @@ from django.core.mail import EmailMessage
 from django.core.mail.backends.filebased import EmailBackend
 
 from accounts.models import Role, User
-from tests.conftest import PASSWORD, make_user
 
+PASSWORD = "outbox-test-password-2026"
 RESET_LINK = "http://127.0.0.1:8000/accounts/reset/MQ/secret-token/"
 
 
@@ -26,7 +26,7 @@ def outbox(settings, tmp_path):
 
 @pytest.fixture
 def operator(db):
-    return make_user("olivia@licences.test", Role.OPERATOR)
+    return User.objects.create_user("olivia@licences.test", PASSWORD, role=Role.OPERATOR)
 
 
 @pytest.fixture

@@ -33,7 +33,6 @@ import redis
 from django.conf import settings
 from playwright.sync_api import expect
 
-from tests.conftest import sign_in
 from tests.production.conftest import (
     PRODUCTION_SCRIPT,
     Processes,
@@ -175,6 +174,13 @@ def stack(tmp_path_factory):
         client = redis.Redis.from_url(broker)
         for key in client.scan_iter(match=f"*{queue}*"):
             client.delete(key)
+
+
+def sign_in(page, email: str, password: str) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
 
 
 def cookie_attributes(response, name: str) -> set[str]:
