@@ -20,10 +20,11 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY . .
 
 # WhiteNoise serves the collected, hashed and compressed files; the key is for this step only.
-RUN DEBUG=0 SECRET_KEY=collectstatic-only-not-a-secret python manage.py collectstatic --noinput
+# Every process starts through scripts/production.sh, as tests/production/ starts them.
+RUN DEBUG=0 SECRET_KEY=collectstatic-only-not-a-secret scripts/production.sh collectstatic
 
 RUN useradd --create-home --uid 10001 app
 USER app
 
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "-b", "0.0.0.0:8000"]
+CMD ["scripts/production.sh", "web"]

@@ -1,10 +1,16 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
+from django.utils.functional import lazy
 from django.views.generic import TemplateView
 
 from accounts import views
 
 app_name = "accounts"
+
+# Reset links start with SITE_URL, never with the request's Host header: the visitor
+# chooses that header, and a forged one would carry the reset token to their own site.
+site_url = lazy(lambda: settings.SITE_URL, str)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,6 +27,7 @@ urlpatterns = [
             template_name="accounts/password_reset.html",
             email_template_name="accounts/password_reset_email.txt",
             subject_template_name="accounts/password_reset_subject.txt",
+            extra_email_context={"site_url": site_url()},
             success_url=reverse_lazy("accounts:password_reset_done"),
         ),
         name="password_reset",

@@ -3,10 +3,13 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
+from accounts.models import Role
 from common.pagination import paginate
 from notifications import services
 from notifications.forms import UpcomingExpiriesFilter
@@ -38,9 +41,16 @@ def _read_outbox(directory: Path) -> list[dict]:
 
 
 def local_outbox(request):
-    """Local development only: the mail the file backend wrote, readable in the browser."""
+    """Local development only: the mail the file backend wrote, readable in the browser.
+
+    Operators only, DEBUG or not: the outbox holds everyone's password-reset links."""
     if not settings.LOCAL_OUTBOX_ENABLED:
         raise Http404
+    user = request.user
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not (user.role == Role.OPERATOR or user.is_superuser):
+        raise PermissionDenied
     directory = Path(settings.EMAIL_FILE_PATH)
     messages = _read_outbox(directory) if directory.is_dir() else []
     return render(request, "notifications/outbox.html", {"messages": messages, "directory": directory})

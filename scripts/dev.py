@@ -400,7 +400,7 @@ def start() -> int:
             seed = run_step("seed", [python, "manage.py", "seed_demo"], env, echo=False)
             marks["seed"] = elapsed()
             children = [
-                Child("web", [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], env),
+                Child("web", *dev_server(python, port, env)),
                 Child("worker", [python, "-m", "celery", "-A", "config", "worker", "-l", "info", "--concurrency", "2"], env),
                 Child(
                     "beat",
@@ -417,6 +417,18 @@ def start() -> int:
             # Children first, while the servers they use are still up; then the servers.
             shield_from_signals()
             stop_children(children)
+
+
+def dev_server(python: str, port: int, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """The web server's command line and environment.
+
+    runserver answers each browser connection in a thread of its own, alive for as long
+    as the browser keeps the connection open. With persistent database connections every
+    such thread would hold one, and a burst of them would use up PostgreSQL's
+    max_connections; without, each request hands its connection back when it ends.
+    """
+    argv = [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
+    return argv, {**env, "DB_CONN_MAX_AGE": "0"}
 
 
 def supervise(children: list[Child], login: str, site: str, seed: Child, marks: dict[str, float]) -> int:
@@ -455,7 +467,7 @@ def print_banner(site: str, seed: Child, marks: dict[str, float]) -> None:
         "\n"
         "==================================================================================\n"
         f"  Licences is running:  {site}\n"
-        f"  Local outbox (email): {site}outbox/\n"
+        f"  Local outbox (email): {site}outbox/ (an operator's sign-in)\n"
         f"  Sign-in page answered 200 after {marks['web']:.1f}s ({', '.join(phases)})\n\n"
         + "".join(f"  {line}\n" for line in sign_ins.strip().splitlines())
         + "\n  Ctrl-C stops the web server, worker, beat and the embedded servers.\n"

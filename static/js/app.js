@@ -34,6 +34,14 @@ document.addEventListener("change", (event) => {
   if (form && event.target.matches("select")) form.submit();
 });
 
+// Progress bars take their width from aria-valuenow here: the Content-Security-Policy
+// allows no style attributes in the markup.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[role=progressbar] [data-progress-bar]").forEach((bar) => {
+    bar.style.width = bar.closest("[role=progressbar]").getAttribute("aria-valuenow") + "%";
+  });
+});
+
 // Background imports: poll the progress endpoint and move the bar.
 document.addEventListener("DOMContentLoaded", () => {
   const card = document.querySelector("[data-progress-url]");

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.conf import settings
 from django.core import mail
 
 from tests.builders import PASSWORD
@@ -42,7 +43,8 @@ def test_password_reset_by_email(client, dana):
     response = client.post("/accounts/password-reset/", {"email": dana.email})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
-    link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
+    # The link starts with SITE_URL (tests/production/test_password_reset_link.py).
+    link = re.search(re.escape(settings.SITE_URL) + r"(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
 
     response = client.get(link, follow=True)
     new_password = "a-new-and-long-password-2026"

@@ -40,6 +40,7 @@ from notifications.schedule import reminder_due_at
 from partners.models import Partner
 
 DEMO_PASSWORD = "demo-licences-2026"
+OPERATOR = ("olive@operators.example", "Olive Ortiz")
 
 PARTNERS = {
     "Northwind Security": [("alice@northwind.example", "Alice Archer"), ("bob@northwind.example", "Bob Baker")],
@@ -94,6 +95,8 @@ class Command(BaseCommand):
             for partner_name, managers in PARTNERS.items():
                 for email, full_name in managers:
                     _user(email, full_name, Role.PARTNER_MANAGER, partner=partners[partner_name])
+            # An operator, for the local outbox (operators only) and the admin.
+            _user(*OPERATOR, Role.OPERATOR, is_staff=True, is_superuser=True)
         for name, partner_name, schema, tz, manager, learner in CUSTOMERS:
             customer = Customer.objects.filter(schema_name=schema).first() or create_customer(
                 name=name, partner=partners[partner_name], time_zone=tz, schema_name=schema
@@ -230,6 +233,7 @@ def demo_sign_ins() -> str:
     for partner_name, managers in PARTNERS.items():
         for email, _ in managers:
             lines.append(f"  partner manager  {email:<28} {partner_name}")
+    lines.append(f"  operator         {OPERATOR[0]:<28} outbox and admin")
     for name, _, _, _, manager, learner in CUSTOMERS:
         lines.append(f"  customer manager {manager[0]:<28} {name}")
         lines.append(f"  learner          {learner[0]:<28} {name}")
