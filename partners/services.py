@@ -24,3 +24,20 @@ def exit_manage_mode(session, customer, *, acting_user):
     session.pop(MANAGED_CUSTOMER_SESSION_KEY, None)
     if customer is not None:
         audit.record(AuditEvent.Action.MANAGE_MODE_LEFT, actor=acting_user, customer=customer, in_manage_mode=True)
+
+
+@transaction.atomic
+def set_two_factor_requirement(partner, required: bool, *, acting_user) -> bool:
+    """Require (or stop requiring) two-factor sign-in for the partner's managers.
+    From their next page on, managers without an authenticator must set one up.
+    Returns whether anything changed; only a change is audited."""
+    from accounts import signin_events
+    from partners.models import Partner
+
+    changed = (
+        Partner.objects.filter(pk=partner.pk).exclude(require_two_factor=required).update(require_two_factor=required)
+    )
+    partner.require_two_factor = required
+    if changed:
+        signin_events.two_factor_requirement_changed(partner=partner, required=required, acting_user=acting_user)
+    return bool(changed)

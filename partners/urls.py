@@ -8,4 +8,5 @@ urlpatterns = [
     path("companies/", views.companies, name="companies"),
     path("companies/<int:customer_id>/manage/", views.manage_company, name="manage_company"),
     path("manage/exit/", views.exit_manage_mode, name="exit_manage_mode"),
+    path("security/", views.two_factor_requirement, name="two_factor_requirement"),
 ]
