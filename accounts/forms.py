@@ -29,7 +29,8 @@ class ThrottledSignInMixin:
                 if self.refusal:
                     raise ValidationError(self.refusal.message, code="throttled") from None
             raise
-        signin_guard.sign_in_succeeded(email)
+        if self.get_user() is not None:  # not when the password was left out
+            signin_guard.sign_in_succeeded(email)
         return cleaned
 
 

@@ -75,6 +75,14 @@ def _step(request, view_name) -> str:
     return f"{reverse(view_name)}?{urlencode({'next': target})}" if target else reverse(view_name)
 
 
+def _passed_code_step(request, device):
+    """The session now counts as signed in with a code: a new session key for it
+    (as Django gives one after the password), and the wrong codes so far forgotten."""
+    request.session.cycle_key()
+    otp_login(request, device)
+    signin_guard.code_succeeded(request.user)
+
+
 @login_required
 def two_factor_settings(request):
     """Your own two-factor sign-in: on or off, and why it may not be turned off."""
@@ -104,8 +112,7 @@ def two_factor_set_up(request):
         if refusal is None:
             confirmed = two_factor.confirm_device(user, form.cleaned_data["code"])
             if confirmed is not None:
-                signin_guard.code_succeeded(user)
-                otp_login(request, confirmed)
+                _passed_code_step(request, confirmed)
                 messages.success(
                     request, "Two-factor sign-in is on. You will be asked for a code each time you sign in."
                 )
@@ -148,8 +155,7 @@ def two_factor_verify(request):
         if refusal is None:
             device = two_factor.check_code(user, form.cleaned_data["code"])
             if device is not None:
-                signin_guard.code_succeeded(user)
-                otp_login(request, device)
+                _passed_code_step(request, device)
                 return redirect(_next_page(request))
             refusal = signin_guard.code_failed(user, signin_guard.client_address(request))
             if refusal is None:

@@ -202,3 +202,10 @@ def test_without_redis_sign_in_is_refused_not_let_through_uncounted(client, alic
     assert response.status_code == 503
     assert "Signing in is unavailable for a moment" in response.content.decode()
     assert not signed_in(client)
+
+
+def test_a_post_without_a_password_does_not_clear_the_failures(client, alice):
+    for _ in range(4):
+        sign_in(client, alice.email, "guess-123")
+    assert client.post("/accounts/login/", {"username": alice.email}).status_code == 200
+    assert sign_in(client, alice.email, "guess-123").status_code == 429

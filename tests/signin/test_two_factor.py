@@ -200,3 +200,12 @@ def test_signing_out_stays_open_between_password_and_code(client, alice):
     sign_in_with_password(client, alice)
     assert client.post("/accounts/logout/").status_code == 302
     assert "_auth_user_id" not in client.session
+
+
+def test_passing_the_code_step_gives_the_session_a_new_key(client, alice):
+    device = set_up_authenticator(alice)
+    sign_in_with_password(client, alice)
+    before = client.session.session_key
+    client.post(CODE, {"code": code_for(device, steps_ahead=1)})
+    assert client.session.session_key != before
+    assert client.get("/partner/companies/").status_code == 200
