@@ -75,22 +75,42 @@ def _step(request, view_name) -> str:
     return f"{reverse(view_name)}?{urlencode({'next': target})}" if target else reverse(view_name)
 
 
-def _passed_code_step(request, device):
-    """The session now counts as signed in with a code: a new session key for it
-    (as Django gives one after the password), and the wrong codes so far forgotten."""
-    request.session.cycle_key()
-    otp_login(request, device)
-    signin_guard.code_succeeded(request.user)
+def _code_step(request, check, wrong_code_message):
+    """Run one code form through the limits: refused while paused; ``check(user, code)``
+    returns the device that accepted the code, or None, which is counted and audited.
+    Returns (form, device, refusal). A device means the session has passed the code
+    step: it gets a new session key (as Django gives one after the password)."""
+    user = request.user
+    form = CodeForm(request.POST if request.method == "POST" else None)
+    if request.method != "POST" or not form.is_valid():
+        return form, None, None
+    refusal = signin_guard.code_refusal(user)
+    if refusal is None:
+        device = check(user, form.cleaned_data["code"])
+        if device is not None:
+            request.session.cycle_key()
+            otp_login(request, device)
+            signin_guard.code_succeeded(user)
+            return form, device, None
+        refusal = signin_guard.code_failed(user, signin_guard.client_address(request))
+        if refusal is None:
+            form.add_error("code", wrong_code_message)
+    if refusal is not None:
+        form.add_error(None, refusal.message)
+    return form, None, refusal
+
+
+def _code_page(request, template, context, refusal):
+    response = render(request, template, {**context, "next": request.POST.get("next") or request.GET.get("next", "")})
+    if refusal is not None:
+        response.status_code = refusal.status
+    return response
 
 
 @login_required
 def two_factor_settings(request):
     """Your own two-factor sign-in: on or off, and why it may not be turned off."""
-    return render(
-        request,
-        "accounts/two_factor.html",
-        {"reason": two_factor.mandatory_reason(request.user)},
-    )
+    return render(request, "accounts/two_factor.html", {"reason": two_factor.mandatory_reason(request.user)})
 
 
 @login_required
@@ -105,39 +125,21 @@ def two_factor_set_up(request):
         messages.info(request, "Two-factor sign-in is already on for your account.")
         return redirect("accounts:two_factor")
     device = two_factor.device_being_set_up(user)
-    form = CodeForm(request.POST if request.method == "POST" else None)
-    refusal = None
-    if request.method == "POST" and form.is_valid():
-        refusal = signin_guard.code_refusal(user)
-        if refusal is None:
-            confirmed = two_factor.confirm_device(user, form.cleaned_data["code"])
-            if confirmed is not None:
-                _passed_code_step(request, confirmed)
-                messages.success(
-                    request, "Two-factor sign-in is on. You will be asked for a code each time you sign in."
-                )
-                return redirect(_next_page(request))
-            refusal = signin_guard.code_failed(user, signin_guard.client_address(request))
-            if refusal is None:
-                form.add_error(
-                    "code", "That code is not right. Check the app shows this account, and try the new code."
-                )
-        if refusal is not None:
-            form.add_error(None, refusal.message)
-    response = render(
+    form, confirmed, refusal = _code_step(
         request,
-        "accounts/two_factor_set_up.html",
-        {
-            "form": form,
-            "qr_code": two_factor.qr_code_svg(device),
-            "secret": two_factor.secret_for_typing(device),
-            "reason": two_factor.mandatory_reason(user),
-            "next": request.POST.get("next") or request.GET.get("next", ""),
-        },
+        two_factor.confirm_device,
+        "That code is not right. Check the app shows this account, and try the new code.",
     )
-    if refusal is not None:
-        response.status_code = refusal.status
-    return response
+    if confirmed is not None:
+        messages.success(request, "Two-factor sign-in is on. You will be asked for a code each time you sign in.")
+        return redirect(_next_page(request))
+    context = {
+        "form": form,
+        "qr_code": two_factor.qr_code_svg(device),
+        "secret": two_factor.secret_for_typing(device),
+        "reason": two_factor.mandatory_reason(user),
+    }
+    return _code_page(request, "accounts/two_factor_set_up.html", context, refusal)
 
 
 @login_required
@@ -148,28 +150,14 @@ def two_factor_verify(request):
         return redirect(_step(request, "accounts:two_factor_set_up"))
     if user.is_verified():
         return redirect(_next_page(request))
-    form = CodeForm(request.POST if request.method == "POST" else None)
-    refusal = None
-    if request.method == "POST" and form.is_valid():
-        refusal = signin_guard.code_refusal(user)
-        if refusal is None:
-            device = two_factor.check_code(user, form.cleaned_data["code"])
-            if device is not None:
-                _passed_code_step(request, device)
-                return redirect(_next_page(request))
-            refusal = signin_guard.code_failed(user, signin_guard.client_address(request))
-            if refusal is None:
-                form.add_error("code", "That code is not right, or was already used. Try the next code your app shows.")
-        if refusal is not None:
-            form.add_error(None, refusal.message)
-    response = render(
+    form, device, refusal = _code_step(
         request,
-        "accounts/two_factor_verify.html",
-        {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")},
+        two_factor.check_code,
+        "That code is not right, or was already used. Try the next code your app shows.",
     )
-    if refusal is not None:
-        response.status_code = refusal.status
-    return response
+    if device is not None:
+        return redirect(_next_page(request))
+    return _code_page(request, "accounts/two_factor_verify.html", {"form": form}, refusal)
 
 
 @require_POST
