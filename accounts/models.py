@@ -51,6 +51,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
+    # True while the user has a confirmed TOTP device: read with the user on every
+    # request, so the two-factor gate costs no query. Written by accounts.two_factor only.
+    two_factor_enabled = models.BooleanField(default=False, editable=False)
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
@@ -112,6 +115,14 @@ class AuditEvent(models.Model):
         LICENCES_RENEWED = "licences.renewed", "Licences renewed"
         LEARNERS_ADDED = "learners.added", "Learners added"
         LEARNER_DEACTIVATED = "learner.deactivated", "Learner deactivated"
+        SIGN_IN_FAILED = "sign_in.failed", "Sign-in failed"
+        SIGN_IN_LOCKED_OUT = "sign_in.locked_out", "Sign-in paused after failures"
+        PASSWORD_RESET_THROTTLED = "password_reset.throttled", "Password reset requests paused"
+        TWO_FACTOR_DEVICE_ADDED = "two_factor.device_added", "Two-factor device added"
+        TWO_FACTOR_DEVICE_REMOVED = "two_factor.device_removed", "Two-factor device removed"
+        TWO_FACTOR_CODE_FAILED = "two_factor.code_failed", "Two-factor code refused"
+        TWO_FACTOR_LOCKED_OUT = "two_factor.locked_out", "Two-factor codes paused after failures"
+        TWO_FACTOR_REQUIREMENT_CHANGED = "two_factor.requirement_changed", "Two-factor requirement changed"
 
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

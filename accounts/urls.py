@@ -14,16 +14,12 @@ site_url = lazy(lambda: settings.SITE_URL, str)
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/no-access/", TemplateView.as_view(template_name="accounts/no_access.html"), name="logout_page"),
     path(
         "accounts/password-reset/",
-        auth_views.PasswordResetView.as_view(
+        views.PasswordResetView.as_view(
             template_name="accounts/password_reset.html",
             email_template_name="accounts/password_reset_email.txt",
             subject_template_name="accounts/password_reset_subject.txt",
@@ -50,4 +46,8 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html"),
         name="password_reset_complete",
     ),
+    path("accounts/two-factor/", views.two_factor_settings, name="two_factor"),
+    path("accounts/two-factor/set-up/", views.two_factor_set_up, name="two_factor_set_up"),
+    path("accounts/two-factor/code/", views.two_factor_verify, name="two_factor_verify"),
+    path("accounts/two-factor/turn-off/", views.two_factor_turn_off, name="two_factor_turn_off"),
 ]

@@ -240,6 +240,64 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Sign-in protection and two-factor sign-in ---------------------------------------
+# One block on purpose (apps, middleware, caches and limits together), so it merges
+# beside other edits of the sections above.
+#
+# The admin is the operators' site from accounts.admin_site (it requires a verified
+# code); django-otp and its TOTP devices live in the public schema.
+SHARED_APPS[SHARED_APPS.index("django.contrib.admin")] = "accounts.apps.OperatorAdminConfig"
+SHARED_APPS += ["django_otp", "django_otp.plugins.otp_totp"]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+# OTPMiddleware tells whether this session passed a code; the gate then keeps anyone
+# who must give one (or must first set up an authenticator) away from every other page.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1, "accounts.middleware.TwoFactorGateMiddleware"
+)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "SAT Licences")
+# The TOTP admin pages never show a device's secret.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Wrong codes are limited by accounts.signin_guard (per account, with a cool-off, a
+# message and an audit row), so django-otp's own per-device back-off is off: one
+# limit, one message.
+OTP_TOTP_THROTTLE_FACTOR = 0
+
+# Failure counters live in Redis, so every web process counts the same attempts.
+# CACHE_URL (or REDIS_URL) names the server; otherwise Celery's broker is used.
+CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL") or CELERY_BROKER_URL
+CACHES["default"] = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": CACHE_URL,
+    "KEY_PREFIX": "licences",
+    "KEY_FUNCTION": "django_tenants.cache.make_key",
+    "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+}
+# The throttle's own alias: its keys name an account or an address, never tenant data,
+# so they are the same in every schema (no tenant key function).
+CACHES["signin"] = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": CACHE_URL,
+    "KEY_PREFIX": "licences-signin",
+    "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+}
+# Wrong passwords: per account and per address, counted over the cool-off period; at
+# the limit, signing in is paused for the cool-off period. Codes likewise per account.
+SIGN_IN_MAX_FAILURES_PER_ACCOUNT = envint("SIGN_IN_MAX_FAILURES_PER_ACCOUNT", 5)
+SIGN_IN_MAX_FAILURES_PER_ADDRESS = envint("SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20)
+SIGN_IN_COOL_OFF_SECONDS = envint("SIGN_IN_COOL_OFF_SECONDS", 15 * 60)
+TWO_FACTOR_MAX_FAILURES = envint("TWO_FACTOR_MAX_FAILURES", 5)
+# Password reset requests per email and per address, within the window.
+PASSWORD_RESET_MAX_PER_EMAIL = envint("PASSWORD_RESET_MAX_PER_EMAIL", 3)
+PASSWORD_RESET_MAX_PER_ADDRESS = envint("PASSWORD_RESET_MAX_PER_ADDRESS", 10)
+PASSWORD_RESET_WINDOW_SECONDS = envint("PASSWORD_RESET_WINDOW_SECONDS", 60 * 60)
+# How many proxies in front of the app append to X-Forwarded-For: 0 trusts only the
+# socket's address (gunicorn facing the internet, or the local server).
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+
 # --- Product limits ----------------------------------------------------------------------
 LICENCE_ORDER_MAX_QUANTITY = envint("LICENCE_ORDER_MAX_QUANTITY", 100_000)
 LICENCE_VALIDITY_MONTHS = 12

@@ -1,4 +1,4 @@
-"""Audit events of manage mode, one function per event."""
+"""Audit events of partners (manage mode, their security settings), one function per event."""
 
 from accounts import audit
 from accounts.models import AuditEvent
@@ -10,3 +10,9 @@ def manage_mode_entered(customer, *, actor) -> AuditEvent:
 
 def manage_mode_left(customer, *, actor) -> AuditEvent:
     return audit.record(AuditEvent.Action.MANAGE_MODE_LEFT, actor=actor, customer=customer, in_manage_mode=True)
+
+
+def two_factor_requirement_changed(partner, *, required: bool, actor) -> AuditEvent:
+    return audit.record(
+        AuditEvent.Action.TWO_FACTOR_REQUIREMENT_CHANGED, actor=actor, partner=partner, details={"required": required}
+    )

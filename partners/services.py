@@ -1,10 +1,12 @@
-"""Partners' own actions: entering and leaving manage mode on one of their customers."""
+"""Partners' own actions: entering and leaving manage mode on one of their customers,
+and requiring two-factor sign-in of their managers."""
 
 from django.db import transaction
 
 from customers.middleware import MANAGED_CUSTOMER_SESSION_KEY
 from customers.models import Customer
 from partners import events
+from partners.models import Partner
 
 
 def customers_of(partner):
@@ -25,3 +27,17 @@ def exit_manage_mode(session, customer, *, acting_user):
     session.pop(MANAGED_CUSTOMER_SESSION_KEY, None)
     if customer is not None:
         events.manage_mode_left(customer, actor=acting_user)
+
+
+@transaction.atomic(durable=True)
+def set_two_factor_requirement(partner, required: bool, *, acting_user) -> bool:
+    """Require (or stop requiring) two-factor sign-in for the partner's managers.
+    From their next page on, managers without an authenticator must set one up.
+    Returns whether anything changed; only a change is audited."""
+    changed = (
+        Partner.objects.filter(pk=partner.pk).exclude(require_two_factor=required).update(require_two_factor=required)
+    )
+    partner.require_two_factor = required
+    if changed:
+        events.two_factor_requirement_changed(partner, required=required, actor=acting_user)
+    return bool(changed)

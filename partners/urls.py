@@ -7,4 +7,5 @@ app_name = "partners"
 urlpatterns = [
     path("companies/<int:customer_id>/manage/", views.manage_company, name="manage_company"),
     path("manage/exit/", views.exit_manage_mode, name="exit_manage_mode"),
+    path("security/", views.two_factor_requirement, name="two_factor_requirement"),
 ]

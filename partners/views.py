@@ -1,11 +1,12 @@
-"""Manage mode: entering one of the partner's customers from Company → Actions →
-Manage Company, and leaving it with Exit."""
+"""Manage mode (entered from Company → Actions → Manage Company, left with Exit), and
+the partner's security settings."""
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from partners import services
+from partners.forms import TwoFactorRequirementForm
 from partners.permissions import partner_manager_required
 
 
@@ -26,3 +27,23 @@ def exit_manage_mode(request):
     if customer is not None:
         messages.info(request, f"You have left {customer.name}.")
     return redirect("licences:companies")
+
+
+@partner_manager_required
+def two_factor_requirement(request):
+    """Security settings of the manager's own partner: whether its managers must use
+    two-factor sign-in, and who has it on."""
+    partner = request.user.partner
+    form = TwoFactorRequirementForm(
+        request.POST if request.method == "POST" else None, initial={"require_two_factor": partner.require_two_factor}
+    )
+    if request.method == "POST" and form.is_valid():
+        required = form.cleaned_data["require_two_factor"]
+        if services.set_two_factor_requirement(partner, required, acting_user=request.user):
+            if required:
+                messages.success(request, "Two-factor sign-in is now required for every manager of this partner.")
+            else:
+                messages.success(request, "Two-factor sign-in is no longer required; each manager chooses.")
+        return redirect("partners:two_factor_requirement")
+    managers = partner.managers.filter(is_active=True).order_by("full_name", "email")
+    return render(request, "partners/two_factor.html", {"form": form, "partner": partner, "managers": managers})

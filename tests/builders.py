@@ -18,13 +18,20 @@ from types import SimpleNamespace
 import requests
 import time_machine
 from anymail.exceptions import AnymailRequestsAPIError
+from django.conf import settings
 from django.core import mail
+from django.core.cache import caches
 from django.core.mail.backends.locmem import EmailBackend
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import two_factor
 from accounts.models import User
+from accounts.throttle import CACHE_ALIAS
 from customers.middleware import MANAGED_CUSTOMER_SESSION_KEY
 from customers.models import Customer
 from learners.models import Allocation, Learner
@@ -288,3 +295,45 @@ def race(runs: int, moment, body):
         for thread in threads:
             thread.join(timeout=60)
     assert errors == []
+
+
+# --- Sign-in protection and two-factor ------------------------------------------------------
+
+
+OPERATOR_PASSWORD = "a-long-operator-password"
+
+
+def forget_all_counts():
+    """Delete the throttle's keys only (the same Redis holds Celery's queues)."""
+    cache = caches[CACHE_ALIAS]
+    client = cache._cache.get_client(write=True)
+    prefix = settings.CACHES[CACHE_ALIAS]["KEY_PREFIX"]
+    keys = list(client.scan_iter(match=f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+
+
+def code_for(device, *, steps_ahead=0) -> str:
+    """The code an authenticator app shows for the device now (or that many 30-second
+    steps ahead: a code is accepted once, so a second sign-in in the same step needs
+    the next one, which the device's tolerance of one step accepts)."""
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, steps_ahead):06d}"
+
+
+def set_up_authenticator(user) -> TOTPDevice:
+    """What the set-up page does, through the same service functions."""
+    device = two_factor.device_being_set_up(user)
+    confirmed = two_factor.confirm_device(user, code_for(device))
+    assert confirmed is not None
+    return confirmed
+
+
+def sign_in_with_code(client, user) -> TOTPDevice:
+    """force_login, plus a session that has passed the code step (setting up an
+    authenticator first if the user has none): what operators need for the admin."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or set_up_authenticator(user)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device

@@ -1,8 +1,10 @@
-"""Operators use the Django admin for the public-schema models."""
+"""Operators use the Django admin for the public-schema models (after the code step:
+tests/signin/test_admin_two_factor.py)."""
 
 import pytest
 
 from accounts.models import User
+from tests.builders import sign_in_with_code
 
 
 @pytest.fixture
@@ -23,7 +25,7 @@ def operator(db):
     ],
 )
 def test_operator_can_open_admin_pages(client, operator, world, url):
-    client.force_login(operator)
+    sign_in_with_code(client, operator)
     response = client.get(url)
     assert response.status_code == 200
 
@@ -36,6 +38,6 @@ def test_customer_manager_cannot_open_the_admin(client, dana):
 
 
 def test_operator_signing_in_lands_on_the_admin(client, operator):
-    client.force_login(operator)
+    sign_in_with_code(client, operator)
     response = client.get("/")
     assert response.url == "/admin/"

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 
 from accounts.models import User
 from notifications.models import ExpiryNotice, NoticeKind, NoticeState
-from tests.builders import ASSIGNED, REMINDER_DUE, assign, notice, run_scheduler
+from tests.builders import ASSIGNED, REMINDER_DUE, assign, notice, run_scheduler, sign_in_with_code
 
 
 def command(name, *args, at):
@@ -101,7 +101,7 @@ def test_the_admin_shows_the_ledger_read_only_with_filters(client, two_due, monk
     acme_order, _ = two_due
     run_scheduler(REMINDER_DUE + timedelta(hours=1))
     operator = User.objects.create_superuser("ops@platform.test", "correct-horse-battery")
-    client.force_login(operator)
+    sign_in_with_code(client, operator)
 
     page = client.get("/admin/notifications/expirynotice/")
     assert page.status_code == 200

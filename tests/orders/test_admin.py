@@ -6,7 +6,7 @@ from django.test import RequestFactory
 from accounts.models import User
 from licences.admin import LicenceOrderAdmin
 from licences.models import LicenceOrder
-from tests.builders import order_for
+from tests.builders import order_for, sign_in_with_code
 
 
 def test_order_admin_is_read_only_and_names_the_partner(world):
@@ -28,7 +28,7 @@ def test_order_admin_pages(client, world, monkeypatch):
     monkeypatch.setattr(admin.site, "enable_nav_sidebar", False)
     order = order_for(world["acme"], world["dana"], 5)
     order_for(world["initech"], world["frank"], 7)
-    client.force_login(User.objects.create_superuser("root@platform.test", "pw-123456789"))
+    sign_in_with_code(client, User.objects.create_superuser("root@platform.test", "pw-123456789"))
 
     partner = world["acme"].partner.pk
     listing = client.get("/admin/licences/licenceorder/", {"customer__partner__id__exact": partner}).content.decode()

@@ -6,6 +6,7 @@ from django.core.mail import EmailMessage
 from django.core.mail.backends.filebased import EmailBackend
 
 from accounts.models import Role, User
+from tests.builders import sign_in_with_code
 
 PASSWORD = "outbox-test-password-2026"
 RESET_LINK = "http://127.0.0.1:8000/accounts/reset/MQ/secret-token/"
@@ -42,7 +43,7 @@ def test_an_operator_reads_the_outbox(client, outbox, operator):
 
 
 def test_a_superuser_reads_the_outbox(client, outbox, superuser):
-    client.force_login(superuser)
+    sign_in_with_code(client, superuser)  # staff give a two-factor code before any page
     response = client.get("/outbox/")
     assert response.status_code == 200
     assert RESET_LINK in response.content.decode()
