@@ -53,7 +53,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(TOTPDevice)
-class TOTPDeviceAdmin(admin.ModelAdmin):
+class TOTPDeviceAdmin(ReadOnlyAdmin):
     """Authenticators, to look at only: secrets are never shown, and removing one goes
     through the audited "Reset two-factor sign-in" action on users. Registered before
     django-otp's own TOTP admin (accounts comes first in INSTALLED_APPS), which then
@@ -64,15 +64,6 @@ class TOTPDeviceAdmin(admin.ModelAdmin):
     search_fields = ["user__email"]
     list_select_related = ["user"]
     fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AuditEvent)
