@@ -13,7 +13,6 @@ from accounts.models import Role
 from common.pagination import paginate
 from notifications import services
 from notifications.forms import UpcomingExpiriesFilter
-from notifications.schedule import reminder_due_at
 from partners.permissions import partner_manager_required
 
 MAX_SHOWN = 50
@@ -59,7 +58,7 @@ def local_outbox(request):
 @partner_manager_required
 def upcoming_expiries(request):
     """Partner dashboard: the customers' licences expiring in the next 30 days (and
-    in the last week), with the state of each order's 72-hour reminder and expiry notice."""
+    in the last week), with the state of each order's reminders and expiry notice."""
     partner = request.user.partner
     form = UpcomingExpiriesFilter(request.GET or None, partner=partner)
     customer = form.cleaned_data["customer"] if form.is_valid() else None
@@ -67,15 +66,7 @@ def upcoming_expiries(request):
     page = paginate(request, services.upcoming_expiries(partner, now, customer=customer))
     rows = []
     for order in page:
-        notices = services.notices_by_kind(order)
-        rows.append(
-            {
-                "order": order,
-                "expired": order.expires_at <= now,
-                "reminder": notices.get("reminder_72h"),
-                "reminder_due_at": reminder_due_at(order.expires_at),
-                "expiry": notices.get("expiry"),
-            }
-        )
+        reminders, expiry = services.reminders_and_notice(order)
+        rows.append({"order": order, "expired": order.expires_at <= now, "reminders": reminders, "expiry": expiry})
     context = {"form": form, "page": page, "rows": rows, "days": services.UPCOMING_DAYS, "now": now}
     return render(request, "partners/expiring.html", context)
