@@ -265,7 +265,7 @@ def _send(claim: Claim, now: datetime) -> tuple[str, int]:
         return emails.licences_ready(order)
     if claim.kind == EmailKind.REMINDER:
         return emails.expiry_reminder(order, now=now)
-    # About to send the expiry notice of ``order`` (hook point: see the README).
+    # About to send the expiry notice of ``order`` (hook point: docs/architecture.md).
     return emails.expiry_notice(order)
 
 
@@ -282,7 +282,7 @@ def deliver(claim: Claim, now: datetime) -> str:
             logger.exception("Unexpected error sending email %s", claim.email_id)
         return record_send_error(claim, error, now)
     state = record_sent(claim, message_id, recipient_count)
-    # A reminder or notice was sent (hook point: see the README).
+    # A reminder or notice was sent (hook point: docs/architecture.md).
     return state
 
 

@@ -128,3 +128,31 @@ def test_the_admin_shows_the_ledger_read_only_with_filters(client, two_due, monk
     detail = client.post(f"/admin/notifications/orderemail/{row.pk}/change/", {"state": "claimed"})
     assert detail.status_code == 403
     assert notice(acme_order, EmailKind.REMINDER).state == EmailState.SENT
+
+
+def test_replan_reminders_dry_run_then_for_one_customer_or_all(world):
+    from notifications.models import CustomerNotificationSettings, PartnerNotificationSettings
+
+    acme_order = assign(world["acme"], world["alice"])
+    globex_order = assign(world["globex"], world["alice"])
+    # Settings written behind the pages' back (as a restore would): nothing re-planned yet.
+    PartnerNotificationSettings.objects.create(partner=world["alice"].partner, reminder_leads=[168])
+    CustomerNotificationSettings.objects.create(customer=world["globex"], reminder_leads=[24])
+    at = ASSIGNED + timedelta(days=1)
+
+    dry = command("replan_reminders", "--all", "--dry-run", at=at)
+    assert "2 order(s) would change (dry run):" in dry
+    assert f"order #{acme_order.pk} · Acme Manufacturing: schedule 7 days; add 7 days; drop 72 hours" in dry
+    assert notice(acme_order, EmailKind.REMINDER, 168) is None
+
+    one = command("replan_reminders", "--customer", "acme", at=at)
+    assert "Re-planned 1 live order(s): 1 reminder(s) planned, 0 moved, 1 dropped." in one
+    assert notice(acme_order, EmailKind.REMINDER, 168).state == EmailState.PENDING
+    assert notice(globex_order, EmailKind.REMINDER, 24) is None
+
+    command("replan_reminders", "--all", at=at)
+    again = command("replan_reminders", "--all", at=at)
+    assert "0 reminder(s) planned, 0 moved, 0 dropped." in again
+    assert notice(globex_order, EmailKind.REMINDER, 24).state == EmailState.PENDING
+    with pytest.raises(CommandError):
+        command("replan_reminders", "--customer", "nobody", at=at)

@@ -8,7 +8,7 @@ import pytest
 
 from accounts.models import Role
 from notifications import services
-from notifications.models import EmailKind, EmailState
+from notifications.models import EmailKind, EmailState, OrderEmail
 from notifications.services import COMPANY_INACTIVE, NO_RECIPIENTS
 from tests.builders import (
     EXPIRES,
@@ -126,3 +126,25 @@ def test_one_licence_reads_in_the_singular(acme, alice, dana, mailoutbox):
         "Acme Manufacturing: 1 licence has expired",
     ]
     assert f"1 licence of Acme Manufacturing (order #{order.pk}) expires on 10 June 2026" in mailoutbox[0].body
+
+
+def test_the_reminder_says_who_loses_access_and_what_to_do(acme, alice, dana, mailoutbox):
+    from tests.builders import give_seats, make_learners
+
+    order = assign(acme, alice, quantity=5)
+    learners = make_learners(acme, 4)
+    give_seats(acme, order, learners)
+    run_scheduler(REMINDER_DUE)
+    body = mailoutbox[-1].body
+    assert "Then 4 learners holding their seats from this order lose access" in body
+    assert "4 learners need new licences: request them now: http" in body and "/licences/orders/request/" in body
+
+    # A later order with 3 free seats: 3 may move now, 1 still needs a new licence.
+    later = assign(acme, alice, at=REMINDER_DUE - timedelta(days=1), quantity=3)
+    mailoutbox.clear()
+    OrderEmail.objects.filter(order=order, kind=EmailKind.REMINDER).update(state=EmailState.PENDING, attempts=0)
+    run_scheduler(REMINDER_DUE + timedelta(minutes=5))
+    body = mailoutbox[-1].body
+    assert later.free_seats == 3
+    assert "You have 3 free seats in later orders: move 3 of them now from Learners" in body
+    assert "1 learner needs new licences" in body
