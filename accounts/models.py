@@ -123,6 +123,7 @@ class AuditEvent(models.Model):
         TWO_FACTOR_CODE_FAILED = "two_factor.code_failed", "Two-factor code refused"
         TWO_FACTOR_LOCKED_OUT = "two_factor.locked_out", "Two-factor codes paused after failures"
         TWO_FACTOR_REQUIREMENT_CHANGED = "two_factor.requirement_changed", "Two-factor requirement changed"
+        REMINDER_SCHEDULE_CHANGED = "notifications.schedule_changed", "Reminder schedule changed"
 
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

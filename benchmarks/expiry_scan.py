@@ -1,27 +1,29 @@
-"""The expiry scheduler's scan over 1,000,000 orders, at 200 and at 2,000 customers.
+"""The email ledger's scan over 1,000,000 orders, at 200 and at 2,000 customers, and
+whole passes sending 1,000 due emails.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/licences .venv/bin/python benchmarks/expiry_scan.py
 
-Creates a throwaway database ``licences_bench_expiry`` on the server named by
+Creates a throwaway database ``licences_bench_ledger_scan`` on the server named by
 DATABASE_URL (dropped at the end unless ``--keep``) and migrates the public schema.
 For each customer count it fills, with bulk SQL, one partner, the customers (public
 rows only: the scan never enters a tenant schema, so no schemas are created) with one
 manager each, and 1,000,000 assigned orders spread over those customers, assigned
-uniformly over the last two years. The orders and the ledger are left as a scheduler
-that last ran six hours ago would leave them: expired orders have both notices sent
-and no ``next_notice_at``; the others wait for their reminder or their expiry notice.
+uniformly over the last two years, and their ledger (about 3,000,000 rows: licences
+ready, the 72-hour reminder, the expiry notice) as a scheduler that last ran six hours
+ago would leave it: what fell due before then is sent, the rest pending.
 
 Then it times, median of many runs taking turns:
-- the scan, exactly as the periodic task runs it (``notifications.services.due_order_ids``
+- the scan, exactly as the periodic task runs it (``notifications.services.due_email_ids``
   through Django's connection), beside the bare indexed SELECT of the same rows sent straight
   through psycopg;
 in two situations: steady state (beat ran five minutes ago: a few notices due) and
 catch-up (beat was down six hours: more due than one batch). It counts the queries
-of the scan, and of a whole pass that also claims, sends (to Django's in-memory
-backend) and records each due notice.
+of the scan, and times whole passes that also claim, send (to Django's in-memory
+backend) and record each due email, at the default batch and over 1,000 due emails
+(beat down twelve hours, one worker, one batch of 1,000).
 
-Targets: the scan within 2x the bare SELECT, and query counts that do not grow with
-the number of customers.
+Targets: the scan within 2x the bare SELECT; a pass of 1,000 emails at 200 or more
+emails per second; queries per email the same at 200 and 2,000 customers.
 """
 
 import argparse
@@ -35,12 +37,13 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import TIME_ZONES, QueryCounter, median_ms, throwaway_database  # noqa: E402
 
-BENCH_DATABASE = "licences_bench_expiry"
+BENCH_DATABASE = "licences_bench_ledger_scan"
 ORDERS = 1_000_000
 CUSTOMER_COUNTS = (200, 2_000)
 # The moment the benchmark's scheduler runs; the data is laid out around it.
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 OUTAGE = timedelta(hours=6)
+THOUSAND = 1_000
 INTERVAL = timedelta(minutes=5)
 
 
@@ -59,7 +62,7 @@ def fill(customer_count: int):
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE notifications_expirynotice, licences_licenceorder, accounts_auditevent, accounts_user, "
+            "TRUNCATE notifications_orderemail, licences_licenceorder, accounts_auditevent, accounts_user, "
             "customers_domain, customers_customer, partners_partner RESTART IDENTITY CASCADE"
         )
     partner = Partner.objects.create(name="Bench Partner")
@@ -101,26 +104,29 @@ def fill(customer_count: int):
             )
             INSERT INTO licences_licenceorder
                 (customer_id, quantity, status, allocated_count, requested_at, requested_by_id,
-                 assigned_at, assigned_by_id, expires_at, next_notice_at)
-            SELECT customer_id, 1 + n %% 500, 'assigned', 0, assigned_at - interval '1 day', %(manager)s,
-                   assigned_at, %(manager)s, expires_at,
-                   CASE WHEN expires_at - interval '72 hours' > %(last_scan)s THEN expires_at - interval '72 hours'
-                        WHEN expires_at > %(last_scan)s THEN expires_at
-                   END
+                 assigned_at, assigned_by_id, expires_at)
+            SELECT customer_id, 1 + n %% 500, 'assigned', (1 + n %% 500) / 2, assigned_at - interval '1 day',
+                   %(manager)s, assigned_at, %(manager)s, expires_at
             FROM orders
             """,
             {"now": NOW, "orders": ORDERS, "manager": partner_manager.pk, "last_scan": last_scan},
         )
         cursor.execute(
             """
-            INSERT INTO notifications_expirynotice
-                (order_id, kind, state, claimed_at, attempts, sent_at, recipient_count, message_id, error)
-            SELECT id, 'reminder_72h', 'sent', expires_at - interval '72 hours', 1,
-                   expires_at - interval '72 hours', 1, '', ''
-            FROM licences_licenceorder WHERE expires_at - interval '72 hours' <= %(last_scan)s
-            UNION ALL
-            SELECT id, 'expiry', 'sent', expires_at, 1, expires_at, 1, '', ''
-            FROM licences_licenceorder WHERE expires_at <= %(last_scan)s
+            INSERT INTO notifications_orderemail
+                (order_id, kind, lead_hours, due_at, state, planned_at, claimed_at, attempts, sent_at,
+                 recipient_count, message_id, error)
+            SELECT o.id, e.kind, e.lead, e.due_at,
+                   CASE WHEN e.due_at <= %(last_scan)s THEN 'sent' ELSE 'pending' END,
+                   o.assigned_at,
+                   CASE WHEN e.due_at <= %(last_scan)s THEN e.due_at END,
+                   CASE WHEN e.due_at <= %(last_scan)s THEN 1 ELSE 0 END,
+                   CASE WHEN e.due_at <= %(last_scan)s THEN e.due_at END,
+                   CASE WHEN e.due_at <= %(last_scan)s THEN 1 ELSE 0 END, '', ''
+            FROM licences_licenceorder o,
+                 LATERAL (VALUES ('licences_ready', 0, o.assigned_at),
+                                 ('reminder', 72, o.expires_at - interval '72 hours'),
+                                 ('expiry', 0, o.expires_at)) AS e (kind, lead, due_at)
             """,
             {"last_scan": last_scan},
         )
@@ -140,16 +146,21 @@ def counted(function, *args, **kwargs):
     return result, counter.queries
 
 
-BARE_SQL = "SELECT id FROM licences_licenceorder WHERE next_notice_at <= %s ORDER BY next_notice_at LIMIT %s"
+BARE_SQL = (
+    "SELECT id FROM notifications_orderemail WHERE due_at <= %s AND state IN ('pending', 'claimed', 'retrying') "
+    "AND (state <> 'claimed' OR claimed_at <= %s) ORDER BY due_at, id LIMIT %s"
+)
 
 
 def bare_select(now, limit):
     """The yardstick: the same rows, the SQL written by hand, sent straight through psycopg."""
     from django.db import connection
 
+    from notifications.services import claim_timeout
+
     connection.ensure_connection()
     with connection.connection.cursor() as cursor:
-        cursor.execute(BARE_SQL, (now, limit))
+        cursor.execute(BARE_SQL, (now, now - claim_timeout(), limit))
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -162,7 +173,7 @@ def scan_limiting_set_calls(now, limit):
 
     settings.TENANT_LIMIT_SET_CALLS = True
     try:
-        return services.due_order_ids(now, limit)
+        return services.due_email_ids(now, limit)
     finally:
         settings.TENANT_LIMIT_SET_CALLS = False
 
@@ -171,7 +182,7 @@ def plan_of(now, limit) -> str:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN " + BARE_SQL, [now, limit])
+        cursor.execute("EXPLAIN " + BARE_SQL, [now, now, limit])
         lines = [row[0].strip() for row in cursor.fetchall()]
     return next((line for line in lines if "Index" in line), lines[0])
 
@@ -188,28 +199,30 @@ def measure(customer_count, runs):
     }
     rows = []
     for label, now in situations.items():
-        due = services.due_order_ids(now, 10 * ORDERS)
-        scan = services.due_order_ids(now, batch)
+        due = services.due_email_ids(now, 10 * ORDERS)
+        scan = services.due_email_ids(now, batch)
         assert scan == bare_select(now, batch), "the scan and the bare SELECT must return the same rows"
         times = median_ms(
             runs,
             {
-                "scan": lambda now=now: services.due_order_ids(now, batch),
+                "scan": lambda now=now: services.due_email_ids(now, batch),
                 "scan, limit set calls": lambda now=now: scan_limiting_set_calls(now, batch),
                 "bare": lambda now=now: bare_select(now, batch),
             },
         )
-        _, scan_queries = counted(services.due_order_ids, now, batch)
+        _, scan_queries = counted(services.due_email_ids, now, batch)
         rows.append((label, len(due), len(scan), times, scan_queries, plan_of(now, batch)))
 
     # Whole passes, as the task runs them (they change the data, so they come last).
     passes = []
+    situations[f"{THOUSAND:,} due (beat down 12 hours)"] = NOW + OUTAGE
     for label, now in situations.items():
+        limit = THOUSAND if "12 hours" in label else None
         started = time.perf_counter()
-        summary, queries = counted(services.send_due_notices, now=now)
+        summary, queries = counted(services.send_due_emails, now=now, limit=limit)
         elapsed = time.perf_counter() - started
         passes.append((label, summary, queries, elapsed))
-    _, quiet_queries = counted(services.send_due_notices, now=NOW - OUTAGE + INTERVAL)
+    _, quiet_queries = counted(services.send_due_emails, now=NOW - OUTAGE + INTERVAL)
     return rows, passes, quiet_queries
 
 
@@ -256,21 +269,27 @@ def run(args):
     print("scan*: the same, with django-tenants' TENANT_LIMIT_SET_CALLS on (no SET search_path round trip per query).")
     print(f"Plan: {results[CUSTOMER_COUNTS[-1]][0][0][5]}")
     print()
-    print("Whole passes (scan, then claim, send to the in-memory backend, record each notice)")
-    header = f"{'customers':>9}  {'situation':<36}{'notices':>8}{'queries':>8}{'per notice':>11}{'seconds':>9}"
+    print("Whole passes (scan, then claim, send to the in-memory backend, record each email), one worker")
+    header = (
+        f"{'customers':>9}  {'situation':<36}{'emails':>8}{'sent':>6}{'queries':>8}{'per email':>10}"
+        f"{'seconds':>9}{'emails/s':>9}"
+    )
     print(header)
     print("-" * len(header))
     for customer_count, (_, passes, quiet) in results.items():
         for label, summary, queries, elapsed in passes:
-            per_notice = (queries - 1) / summary.scanned if summary.scanned else 0
+            per_email = (queries - 1) / summary.scanned if summary.scanned else 0
+            rate = summary.scanned / elapsed if elapsed else 0
             print(
-                f"{customer_count:>9,}  {label:<36}{summary.scanned:>8}{queries:>8}{per_notice:>11.1f}{elapsed:>9.2f}"
+                f"{customer_count:>9,}  {label:<36}{summary.scanned:>8}{summary.outcomes['sent']:>6}{queries:>8}"
+                f"{per_email:>10.2f}{elapsed:>9.2f}{rate:>9.0f}"
             )
         print(f"{customer_count:>9,}  {'a quiet beat (nothing due)':<36}{0:>8}{quiet:>8}")
     print()
     print(
         f"Median of {args.runs} runs each, scan and bare SELECT taking turns. Queries leave out django-tenants' "
-        "SET search_path. Targets: the scan within 2x the bare SELECT; the same queries at 200 and 2,000 customers."
+        "SET search_path. Targets: the scan within 2x the bare SELECT; 1,000 emails at 200/s or more; the same "
+        "queries per email at 200 and 2,000 customers."
     )
 
 

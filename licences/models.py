@@ -22,8 +22,9 @@ class LicenceOrderQuerySet(models.QuerySet):
 class LicenceOrder(models.Model):
     """A request for N licences for one customer; live for 12 months once assigned.
 
-    Lives in the public schema so partner pages and the expiry scan read it without
-    visiting tenant schemas. ``allocated_count`` mirrors the customer's allocations
+    Lives in the public schema so partner pages and the email scan read it without
+    visiting tenant schemas (the emails about it are notifications' ledger, which
+    points here). ``allocated_count`` mirrors the customer's allocations
     from this order and is changed in the same transaction as they are; the check
     constraint makes over-allocation impossible whatever the concurrency."""
 
@@ -45,13 +46,6 @@ class LicenceOrder(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     expires_at = models.DateTimeField(null=True, blank=True)
-    # When the next expiry notice falls due (72 hours before expiry, then at expiry);
-    # NULL once both are dealt with, so the scheduler's scan only sees due work.
-    next_notice_at = models.DateTimeField(null=True, blank=True)
-    # When each one-off email about the order went out: a task that Redis delivers
-    # twice finds its email sent and sends nothing (notifications.tasks).
-    request_email_sent_at = models.DateTimeField(null=True, blank=True)
-    ready_email_sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = LicenceOrderQuerySet.as_manager()
 
@@ -78,9 +72,6 @@ class LicenceOrder(models.Model):
                 fields=["customer", "expires_at"],
                 name="order_valid_pool_idx",
                 condition=Q(status=OrderStatus.ASSIGNED),
-            ),
-            models.Index(
-                fields=["next_notice_at"], name="order_notice_due_idx", condition=Q(next_notice_at__isnull=False)
             ),
         ]
 

@@ -1,19 +1,21 @@
 from django.contrib import admin
 
 from common.admin import ReadOnlyAdmin
-from notifications.models import ExpiryNotice
+from notifications.models import CustomerNotificationSettings, OrderEmail, PartnerNotificationSettings
 
 
-@admin.register(ExpiryNotice)
-class ExpiryNoticeAdmin(ReadOnlyAdmin):
-    """The expiry-notification ledger, read-only: only the scheduler writes it."""
+@admin.register(OrderEmail)
+class OrderEmailAdmin(ReadOnlyAdmin):
+    """The email ledger, every kind, read-only: only the planner and the sender write it."""
 
     list_display = [
         "id",
         "order_id",
         "customer",
         "kind",
+        "lead",
         "state",
+        "due_at",
         "attempts",
         "claimed_at",
         "sent_at",
@@ -24,13 +26,29 @@ class ExpiryNoticeAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "state"]
     search_fields = ["order__customer__name", "=order__id", "message_id"]
     list_select_related = ["order__customer"]
-    date_hierarchy = "claimed_at"
+    date_hierarchy = "due_at"
     show_full_result_count = False
 
     @admin.display(description="Customer", ordering="order__customer__name")
-    def customer(self, notice):
-        return notice.order.customer.name
+    def customer(self, email):
+        return email.order.customer.name
+
+    @admin.display(description="Reminder", ordering="lead_hours")
+    def lead(self, email):
+        return email.label if email.kind == "reminder" else ""
 
     @admin.display(description="Error")
-    def short_error(self, notice):
-        return notice.error.splitlines()[0][:120] if notice.error else ""
+    def short_error(self, email):
+        return email.error.splitlines()[0][:120] if email.error else ""
+
+
+@admin.register(PartnerNotificationSettings)
+class PartnerNotificationSettingsAdmin(ReadOnlyAdmin):
+    """Partners change these on their Notification settings page (audited)."""
+
+    list_display = ["partner", "reminder_leads", "updated_at"]
+
+
+@admin.register(CustomerNotificationSettings)
+class CustomerNotificationSettingsAdmin(ReadOnlyAdmin):
+    list_display = ["customer", "reminder_leads", "updated_at"]

@@ -5,11 +5,13 @@ message id where the backend reports one."""
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import F, Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
+from licences.models import LicenceOrder
 
 
 def customer_manager_emails(customer) -> list[str]:
@@ -77,24 +79,48 @@ def licence_request_waiting(order) -> tuple[str, int]:
     return send("licence-request", recipients, context), len(recipients)
 
 
-def expiry_reminder(order) -> tuple[str, int]:
-    """To the customer's managers, 72 hours before their licences expire."""
-    return _send_expiry_email("expiry-reminder", order)
+def free_seats_after(order, now) -> int:
+    """Free seats of the customer's valid orders that outlast ``order``: where the
+    learners losing ``order``'s seats could move now."""
+    later = LicenceOrder.objects.valid(now).filter(customer_id=order.customer_id, expires_at__gt=order.expires_at)
+    return later.aggregate(free=Sum(F("quantity") - F("allocated_count")))["free"] or 0
 
 
-def expiry_notice(order) -> tuple[str, int]:
-    """To the customer's managers, on the day their licences expire."""
-    return _send_expiry_email("expiry-notice", order)
+def expiry_reminder(order, *, now=None) -> tuple[str, int]:
+    """To the customer's managers, each reminder of their schedule before their
+    licences expire: how many learners lose access and when, and what to do: move
+    them to free seats of later orders now, or request new licences."""
+    losing = order.allocated_count
+    free_later = free_seats_after(order, now or timezone.now())
+    context = {
+        "losing": losing,
+        "free_later": free_later,
+        "can_move": min(losing, free_later),
+        "must_request": max(losing - free_later, 0),
+        "learners_url": absolute_url("learners:list"),
+        "request_url": absolute_url("licences:request_licences"),
+    }
+    return _send_expiry_email("expiry-reminder", order, context)
 
 
-def _send_expiry_email(name: str, order) -> tuple[str, int]:
+def expiry_notice(order, **extra) -> tuple[str, int]:
+    """To the customer's managers, on the day their licences expire. (Keywords are
+    passed to the templates: the seat engine's hooks add what they did.)"""
+    return _send_expiry_email("expiry-notice", order, extra)
+
+
+def _send_expiry_email(name: str, order, extra: dict) -> tuple[str, int]:
     """The expiry emails go to the same people with the same links; only their
     templates differ."""
     recipients = customer_manager_emails(order.customer)
     if not recipients:
         return "", 0
-    context = _order_context(order) | {
-        "licences_url": absolute_url("licences:overview"),
-        "expired_url": absolute_url("learners:expired"),
-    }
+    context = (
+        _order_context(order)
+        | {
+            "licences_url": absolute_url("licences:overview"),
+            "expired_url": absolute_url("learners:expired"),
+        }
+        | extra
+    )
     return send(name, recipients, context), len(recipients)

@@ -1,13 +1,24 @@
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
+# The guide's single reminder, 72 hours before expiry (hours, like every lead time).
+DEFAULT_REMINDER_LEADS = (72,)
+# A reminder lead time is from 1 hour to 90 days before expiry.
+MIN_LEAD_HOURS, MAX_LEAD_HOURS = 1, 90 * 24
 
-class NoticeKind(models.TextChoices):
-    REMINDER_72H = "reminder_72h", "72-hour reminder"
+
+class EmailKind(models.TextChoices):
+    LICENCE_REQUEST = "licence_request", "Licence request"
+    LICENCES_READY = "licences_ready", "Licences ready"
+    REMINDER = "reminder", "Expiry reminder"
     EXPIRY = "expiry", "Licence expiry"
 
 
-class NoticeState(models.TextChoices):
+class EmailState(models.TextChoices):
+    PENDING = "pending", "Pending"
     CLAIMED = "claimed", "Claimed"
     RETRYING = "retrying", "Waiting to retry"
     SENT = "sent", "Sent"
@@ -15,25 +26,39 @@ class NoticeState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-# States after which nothing more happens to a notice.
-SETTLED_STATES = (NoticeState.SENT, NoticeState.SKIPPED, NoticeState.FAILED)
+# States after which nothing more happens to an email; the others are in the scan's index.
+SETTLED_STATES = (EmailState.SENT, EmailState.SKIPPED, EmailState.FAILED)
+OPEN_STATES = (EmailState.PENDING, EmailState.CLAIMED, EmailState.RETRYING)
 
 
-class ExpiryNotice(models.Model):
-    """The ledger of expiry emails: one row per (order, kind), claimed before sending,
-    so each notice goes out once however often or concurrently the scheduler runs.
+def lead_label(hours: int) -> str:
+    """A lead time as people say it: "72 hours", "7 days", "1 hour"."""
+    if hours % 24 == 0 and hours != 72:
+        days = hours // 24
+        return f"{days} day{'s' if days != 1 else ''}"
+    return f"{hours} hour{'s' if hours != 1 else ''}"
 
-    ``claimed``: a run took it and is sending (``claimed_at`` says when; a claim
-    older than the timeout was left by a dead worker and may be taken over).
-    ``retrying``: the provider failed for a reason worth another try; the order's
-    ``next_notice_at`` says when. ``sent``, ``skipped`` (no longer true, or nobody
-    to tell: ``error`` says why) and ``failed`` (``error`` holds the provider's
-    answer) are final."""
 
-    order = models.ForeignKey("licences.LicenceOrder", on_delete=models.PROTECT, related_name="notices")
-    kind = models.CharField(max_length=16, choices=NoticeKind.choices)
-    state = models.CharField(max_length=10, choices=NoticeState.choices, default=NoticeState.CLAIMED)
-    claimed_at = models.DateTimeField(default=timezone.now)
+class OrderEmail(models.Model):
+    """The ledger of every email about an order: one row per planned email, planned
+    when the order is requested or assigned (and re-planned when a schedule changes),
+    claimed with a conditional UPDATE before sending, so each goes out once however
+    often or concurrently the scheduler and the tasks run.
+
+    ``due_at`` is when the email falls due (while ``retrying``: the next attempt's
+    time). A ``claimed`` row is a run's lease from ``claimed_at``: once older than
+    the claim timeout it was left by a dead worker and may be taken over. ``sent``, ``skipped`` (no longer true, or nobody to tell: ``error``
+    says why) and ``failed`` (``error`` holds the provider's answer) are final and
+    leave the scan's partial index."""
+
+    order = models.ForeignKey("licences.LicenceOrder", on_delete=models.PROTECT, related_name="emails")
+    kind = models.CharField(max_length=16, choices=EmailKind.choices)
+    # Reminders: how long before expiry, in hours. 0 for the other kinds.
+    lead_hours = models.PositiveIntegerField(default=0)
+    due_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=EmailState.choices, default=EmailState.PENDING)
+    planned_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
     recipient_count = models.PositiveIntegerField(default=0)
@@ -41,12 +66,68 @@ class ExpiryNotice(models.Model):
     error = models.TextField(blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="one_notice_per_order_and_kind")]
-        indexes = [models.Index(fields=["state", "claimed_at"], name="notice_state_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "kind", "lead_hours"], name="one_email_per_order_kind_lead"),
+        ]
+        indexes = [
+            # The scan: only emails still to deal with, by the time they fall due.
+            models.Index(fields=["due_at"], name="email_due_idx", condition=Q(state__in=OPEN_STATES)),
+            models.Index(fields=["state", "due_at"], name="email_state_idx"),
+        ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} for order {self.order_id}: {self.get_state_display()}"
+        return f"{self.label} for order {self.order_id}: {self.get_state_display()}"
+
+    @property
+    def label(self) -> str:
+        if self.kind == EmailKind.REMINDER:
+            hours = self.lead_hours
+            return f"{hours // 24}-day reminder" if hours % 24 == 0 and hours != 72 else f"{hours}-hour reminder"
+        return self.get_kind_display()
 
     @property
     def is_settled(self) -> bool:
         return self.state in SETTLED_STATES
+
+
+def validate_leads(value):
+    from django.core.exceptions import ValidationError
+
+    if not value:
+        raise ValidationError("Give at least one reminder.")
+    for hours in value:
+        if not MIN_LEAD_HOURS <= hours <= MAX_LEAD_HOURS:
+            raise ValidationError("Each reminder is from 1 hour to 90 days before expiry.")
+
+
+class PartnerNotificationSettings(models.Model):
+    """A partner's default reminder schedule for its customers (the expiry-day notice
+    is always sent besides)."""
+
+    partner = models.OneToOneField("partners.Partner", on_delete=models.CASCADE, related_name="notification_settings")
+    reminder_leads = ArrayField(
+        models.PositiveIntegerField(validators=[MinValueValidator(MIN_LEAD_HOURS), MaxValueValidator(MAX_LEAD_HOURS)]),
+        default=list,
+        validators=[validate_leads],
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Notification settings of {self.partner}"
+
+
+class CustomerNotificationSettings(models.Model):
+    """A customer's own reminder schedule, overriding its partner's default."""
+
+    customer = models.OneToOneField(
+        "customers.Customer", on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    reminder_leads = ArrayField(
+        models.PositiveIntegerField(validators=[MinValueValidator(MIN_LEAD_HOURS), MaxValueValidator(MAX_LEAD_HOURS)]),
+        default=list,
+        validators=[validate_leads],
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Notification settings of {self.customer}"

@@ -1,30 +1,31 @@
-"""Expiry notifications: the 72-hour reminder and the expiry notice, each sent once.
+"""Sending the ledger: every email about an order, each sent once.
 
-The scheduler's periodic task, the operators' command and the tests all call
-``send_due_notices``. How it keeps each notice to one email:
+The scheduler's periodic task, the one-off tasks (licence request, licences ready),
+the operators' command and the tests all go through ``deliver_due``. How it keeps
+each email to one:
 
-1. **Scan**: one indexed query on the public schema, ``next_notice_at <= now``
-   (a partial index holds only orders with a notice still to deal with), oldest
-   first, at most a batch. Its cost grows with the notices due, not with the number
-   of customers or the history.
-2. **Claim**, per order, in one short transaction: lock the order row (``SKIP
-   LOCKED``: another run has it), decide the kind (before ``expires_at`` the
-   reminder, from then on the expiry notice, a reminder never sent being recorded
-   as skipped), then insert the ledger row, or take over a claim left by a dead
-   worker (older than the timeout) or one waiting to retry. The unique constraint
-   on (order, kind) decides between racing runs. The order's ``next_notice_at``
-   moves to the end of the claim's lease, so no scan sees it meanwhile.
-3. **Send**, outside any transaction.
-4. **Record**: the ledger row becomes sent (with the provider's message id), and
-   ``next_notice_at`` moves to the next notice (``expires_at`` after the reminder,
-   NULL after the expiry notice). Both updates are conditional on the claim still
-   being ours. A transient provider error leaves the row waiting to retry and moves
-   ``next_notice_at`` to the retry time (backoff); a permanent one, or too many
-   attempts, records it as failed with the error, for operators to see.
+1. **Scan**: one indexed query on the public schema, ``due_at <= now`` over a partial
+   index that holds only the emails still to deal with (pending, claimed, retrying),
+   oldest first, at most a batch. Its cost grows with the emails due, not with the
+   number of customers, orders or the history.
+2. **Claim**, per email, with one conditional UPDATE (healthchecks' way): the row
+   becomes ``claimed`` only if it is still due and open. A claim is a lease: no scan
+   sees it until ``claimed_at`` is older than the timeout, and then (a dead worker)
+   it is due again and taken over. No row lock is held on the order,
+   so a slow provider never stalls allocations, which update the order's row.
+3. **Decide**: is the email still true? A reminder once the order has expired, or
+   when a later reminder of the same order is also due (after an outage), is skipped;
+   licences ready for an order that has expired, likewise. An expiry notice waits
+   while a reminder of the order is being sent, so it never overtakes it.
+4. **Send**, outside any transaction.
+5. **Record**: sent (with the provider's message id), or on a transient provider
+   error waiting to retry (backoff; a reminder's retry never later than the expiry),
+   or failed (a permanent error, or too many attempts), for operators to see. Each
+   record is conditional on the claim still being ours.
 
 The one window left is a worker that dies after the provider accepted a message
-and before step 4 commits: that notice goes out again when its claim is taken
-over. Sending first and recording after is the choice that never loses one.
+and before step 5 commits: that email goes out again when its claim is taken over.
+Sending first and recording after is the choice that never loses one.
 """
 
 import logging
@@ -35,15 +36,15 @@ from datetime import datetime, timedelta
 
 from anymail.exceptions import AnymailAPIError, AnymailConfigurationError, AnymailError
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Prefetch, Q
+from django.db import connection
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from accounts.models import Role, User
 from licences.models import LicenceOrder, OrderStatus
 from notifications import emails
-from notifications.models import ExpiryNotice, NoticeKind, NoticeState
-from notifications.schedule import reminder_due_at
+from notifications.models import OPEN_STATES, EmailKind, EmailState, OrderEmail
+from notifications.planning import SCHEDULE_CHANGED
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +54,11 @@ UPCOMING_DAYS = 30
 RECENTLY_EXPIRED_DAYS = 7
 
 STALE_REMINDER = "Not sent: the licences had expired before this reminder went out."
-NO_RECIPIENTS = "Not sent: the company has no active customer manager."
+SUPERSEDED_REMINDER = "Not sent: a later reminder of this order was due too; only that one went out."
+STALE_READY = "Not sent: the licences had expired before this email went out."
+NOT_ASSIGNED = "Not sent: the order is no longer assigned."
+NO_RECIPIENTS = "Not sent: nobody to send it to (no active manager)."
 COMPANY_INACTIVE = "Not sent: the company is deactivated."
-
-SENDERS = {NoticeKind.REMINDER_72H: emails.expiry_reminder, NoticeKind.EXPIRY: emails.expiry_notice}
 
 
 def claim_timeout() -> timedelta:
@@ -66,31 +68,6 @@ def claim_timeout() -> timedelta:
 def retry_backoff(attempt: int) -> timedelta:
     """How long to wait after failed attempt number ``attempt``: 5 min, 10, 20... 2 h."""
     return min(RETRY_BACKOFF_FIRST * 2 ** max(attempt - 1, 0), RETRY_BACKOFF_MAX)
-
-
-def kind_due(order: LicenceOrder, now: datetime) -> str | None:
-    """Which notice is true of ``order`` at ``now``: none before the 72-hour window,
-    the reminder inside it, the expiry notice from ``expires_at`` on."""
-    if order.status != OrderStatus.ASSIGNED or order.expires_at is None:
-        return None
-    if now >= order.expires_at:
-        return NoticeKind.EXPIRY
-    if now >= reminder_due_at(order.expires_at):
-        return NoticeKind.REMINDER_72H
-    return None
-
-
-def next_notice_after(kind: str, order: LicenceOrder) -> datetime | None:
-    """When the order needs the scheduler again once ``kind`` is dealt with."""
-    return order.expires_at if kind == NoticeKind.REMINDER_72H else None
-
-
-def _not_after_expiry(moment: datetime, kind: str, order: LicenceOrder) -> datetime:
-    # A reminder's retry never delays the expiry notice: at expiry the reminder is
-    # no longer true and is skipped. (A claim's lease is not cut short this way:
-    # a reminder being sent is finished, or its claim times out, before the expiry
-    # notice is claimed, so the two never overlap.)
-    return min(moment, order.expires_at) if kind == NoticeKind.REMINDER_72H else moment
 
 
 # --- Transient or permanent: what the provider's error says -----------------------------
@@ -130,188 +107,190 @@ def describe(error: BaseException) -> str:
 # --- Scan ------------------------------------------------------------------------------------
 
 
-def due_orders(now: datetime, limit: int):
-    """Orders with a notice due, oldest first, as a queryset (for the dry run)."""
-    return LicenceOrder.objects.filter(next_notice_at__lte=now).order_by("next_notice_at")[:limit]
+def due_emails(now: datetime, limit: int):
+    """Emails due, oldest first, as a queryset (for the dry run): pending or waiting
+    to retry, or claimed by a run that stopped (its lease ran out)."""
+    live_claim = Q(state=EmailState.CLAIMED, claimed_at__gt=now - claim_timeout())
+    due = OrderEmail.objects.filter(state__in=OPEN_STATES, due_at__lte=now).exclude(live_claim)
+    return due.order_by("due_at", "pk")[:limit]
 
 
-# The scan the scheduler runs every few minutes, the same as ``due_orders``, written
-# out: one range read of the partial index on next_notice_at, no join, and none of
-# the ORM's per-call compiling (half the time of a sub-millisecond query).
+# The scan the scheduler runs every few minutes, the same as ``due_emails``, written
+# out: one range read of the partial index on due_at, no join, and none of the
+# ORM's per-call compiling (half the time of a sub-millisecond query).
 _SCAN_SQL = """
-SELECT id FROM licences_licenceorder
-WHERE next_notice_at <= %s
-ORDER BY next_notice_at
-LIMIT %s
+SELECT id FROM notifications_orderemail
+WHERE due_at <= %(now)s AND state IN ('pending', 'claimed', 'retrying')
+  AND (state <> 'claimed' OR claimed_at <= %(stale_before)s)
+ORDER BY due_at, id
+LIMIT %(limit)s
 """
 
 
-def due_order_ids(now: datetime, limit: int) -> list[int]:
-    """The scan: ids of the orders with a notice due, oldest first, at most ``limit``."""
+def due_email_ids(now: datetime, limit: int) -> list[int]:
+    """The scan: ids of the emails due, oldest first, at most ``limit``."""
     with connection.cursor() as cursor:
-        cursor.execute(_SCAN_SQL, [now, limit])
-        return [order_id for (order_id,) in cursor.fetchall()]
+        cursor.execute(_SCAN_SQL, {"now": now, "stale_before": now - claim_timeout(), "limit": limit})
+        return [email_id for (email_id,) in cursor.fetchall()]
 
 
 # --- Claim -----------------------------------------------------------------------------------
 
+# Still due and open (a claim is open again once its lease ran out), and, for an
+# expiry notice, no reminder of the same order being sent right now.
 _CLAIM_SQL = """
-INSERT INTO notifications_expirynotice AS notice
-    (order_id, kind, state, claimed_at, attempts, recipient_count, message_id, error)
-VALUES (%(order)s, %(kind)s, 'claimed', %(now)s, 1, 0, '', '')
-ON CONFLICT (order_id, kind) DO UPDATE
-    SET state = 'claimed', claimed_at = EXCLUDED.claimed_at, attempts = notice.attempts + 1
-    WHERE (notice.state = 'claimed' AND notice.claimed_at <= %(stale_before)s) OR notice.state = 'retrying'
-RETURNING notice.id, notice.attempts
-"""
-
-# Record a notice as skipped, unless it was already settled or is being sent now.
-_SKIP_SQL = """
-INSERT INTO notifications_expirynotice AS notice
-    (order_id, kind, state, claimed_at, attempts, recipient_count, message_id, error)
-VALUES (%(order)s, %(kind)s, 'skipped', %(now)s, 0, 0, '', %(reason)s)
-ON CONFLICT (order_id, kind) DO UPDATE
-    SET state = 'skipped', error = EXCLUDED.error
-    WHERE (notice.state = 'claimed' AND notice.claimed_at <= %(stale_before)s) OR notice.state = 'retrying'
-RETURNING notice.id
+UPDATE notifications_orderemail AS e
+SET state = 'claimed', claimed_at = %(now)s, attempts = e.attempts + 1
+WHERE e.id = %(id)s AND e.due_at <= %(now)s AND e.state IN ('pending', 'claimed', 'retrying')
+  AND (e.state <> 'claimed' OR e.claimed_at <= %(stale_before)s)
+  AND NOT (e.kind = 'expiry' AND EXISTS (
+      SELECT 1 FROM notifications_orderemail r
+      WHERE r.order_id = e.order_id AND r.kind = 'reminder' AND r.state = 'claimed'
+        AND r.claimed_at > %(stale_before)s))
+RETURNING e.order_id, e.kind, e.lead_hours, e.attempts
 """
 
 
 @dataclass(frozen=True)
 class Claim:
-    """A notice this run holds: it may send it, and only this attempt may record it."""
+    """An email this run holds: it may send it, and only this attempt may record it."""
 
-    notice_id: int
+    email_id: int
     order: LicenceOrder
     kind: str
+    lead_hours: int
     attempt: int
-    lease_until: datetime
+    # Set when a later reminder of the same order is also due (only that one goes).
+    superseded: bool = False
 
 
-def _upsert(sql: str, **params):
+def _superseded_by_later_reminder(claimed_lead: int, now: datetime):
+    later = OrderEmail.objects.filter(
+        order=OuterRef("pk"), kind=EmailKind.REMINDER, lead_hours__lt=claimed_lead, due_at__lte=now
+    ).exclude(state=EmailState.SKIPPED, error=SCHEDULE_CHANGED)
+    return Exists(later)
+
+
+def claim(email_id: int, now: datetime) -> Claim | None:
+    """Take email ``email_id`` for this run, or return None when it is not this run's
+    to send (not due, settled, or held by another run). Two queries: the claim, and
+    the order with its customer and partner (and, for a reminder, whether a later
+    one is due too)."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
-
-
-def _skip(order: LicenceOrder, kind: str, now: datetime, reason: str) -> bool:
-    row = _upsert(_SKIP_SQL, order=order.pk, kind=kind, now=now, reason=reason, stale_before=now - claim_timeout())
-    return row is not None
-
-
-def _reschedule(order: LicenceOrder, next_notice_at: datetime | None):
-    order.next_notice_at = next_notice_at
-    order.save(update_fields=["next_notice_at"])
-
-
-@transaction.atomic(durable=True)
-def claim_notice(order_id: int, now: datetime, tally: Counter | None = None) -> Claim | None:
-    """Take the notice due on order ``order_id`` for this run, or return None when
-    there is nothing for this run to send (another run holds the order, the notice
-    is settled, or it was skipped)."""
-    tally = tally if tally is not None else Counter()
-    order = (
-        LicenceOrder.objects.select_for_update(of=("self",), skip_locked=True)
-        .select_related("customer")
-        .filter(pk=order_id, next_notice_at__lte=now)
-        .first()
-    )
-    if order is None:
-        tally["held_elsewhere"] += 1
-        return None
-    kind = kind_due(order, now)
-    if kind is None:
-        # Not assigned, or not in the window yet: put the schedule right.
-        live = order.status == OrderStatus.ASSIGNED and order.expires_at is not None
-        _reschedule(order, reminder_due_at(order.expires_at) if live else None)
-        return None
-    if kind == NoticeKind.EXPIRY and _skip(order, NoticeKind.REMINDER_72H, now, STALE_REMINDER):
-        # Rule 6: after an outage the reminder is no longer true; the expiry notice says it all.
-        tally["skipped"] += 1
-    if not order.customer.is_active:
-        _skip(order, kind, now, COMPANY_INACTIVE)
-        _reschedule(order, next_notice_after(kind, order))
-        tally["skipped"] += 1
-        return None
-
-    row = _upsert(_CLAIM_SQL, order=order.pk, kind=kind, now=now, stale_before=now - claim_timeout())
+        cursor.execute(_CLAIM_SQL, {"id": email_id, "now": now, "stale_before": now - claim_timeout()})
+        row = cursor.fetchone()
     if row is None:
-        notice = ExpiryNotice.objects.get(order=order, kind=kind)
-        if notice.is_settled:
-            _reschedule(order, next_notice_after(kind, order))
-        else:
-            # A live claim whose lease the order had lost: wait for it to end.
-            _reschedule(order, notice.claimed_at + claim_timeout())
-            tally["held_elsewhere"] += 1
         return None
-    notice_id, attempt = row
-    lease_until = now + claim_timeout()
-    _reschedule(order, lease_until)
-    return Claim(notice_id=notice_id, order=order, kind=kind, attempt=attempt, lease_until=lease_until)
+    order_id, kind, lead_hours, attempt = row
+    orders = LicenceOrder.objects.select_related("customer__partner")
+    if kind == EmailKind.REMINDER:
+        orders = orders.annotate(superseded=_superseded_by_later_reminder(lead_hours, now))
+    order = orders.get(pk=order_id)
+    return Claim(
+        email_id=email_id,
+        order=order,
+        kind=kind,
+        lead_hours=lead_hours,
+        attempt=attempt,
+        superseded=getattr(order, "superseded", False),
+    )
+
+
+def why_not_send(claim: Claim, now: datetime) -> str | None:
+    """The reason a claimed email is no longer true (it is then skipped), or None."""
+    order = claim.order
+    if not order.customer.is_active:
+        return COMPANY_INACTIVE
+    if claim.kind == EmailKind.LICENCE_REQUEST:
+        return None
+    if order.status != OrderStatus.ASSIGNED:
+        return NOT_ASSIGNED
+    if claim.kind == EmailKind.LICENCES_READY and now >= order.expires_at:
+        return STALE_READY
+    if claim.kind == EmailKind.REMINDER:
+        if now >= order.expires_at:
+            # Rule 6: after an outage the reminder is no longer true; the expiry notice says it all.
+            return STALE_REMINDER
+        if claim.superseded:
+            return SUPERSEDED_REMINDER
+    return None
 
 
 # --- Send and record -------------------------------------------------------------------------
 
 
 def _ours(claim: Claim):
-    return ExpiryNotice.objects.filter(pk=claim.notice_id, state=NoticeState.CLAIMED, attempts=claim.attempt)
+    return OrderEmail.objects.filter(pk=claim.email_id, state=EmailState.CLAIMED, attempts=claim.attempt)
 
 
-def _release(claim: Claim, next_notice_at: datetime | None):
-    """Hand the order back to the schedule, unless another run has taken it over."""
-    LicenceOrder.objects.filter(pk=claim.order.pk, next_notice_at=claim.lease_until).update(
-        next_notice_at=next_notice_at
-    )
-
-
-@transaction.atomic(durable=True)
 def record_sent(claim: Claim, message_id: str, recipient_count: int) -> str:
     if recipient_count:
-        state, changes = NoticeState.SENT, {"sent_at": timezone.now(), "error": ""}
+        state, changes = EmailState.SENT, {"sent_at": timezone.now(), "error": ""}
     else:
-        state, changes = NoticeState.SKIPPED, {"error": NO_RECIPIENTS}
+        state, changes = EmailState.SKIPPED, {"error": NO_RECIPIENTS}
     updated = _ours(claim).update(
         state=state, message_id=(message_id or "")[:255], recipient_count=recipient_count, **changes
     )
     if not updated:
-        logger.warning("Notice %s was taken over while being sent; it may have gone out twice.", claim.notice_id)
-        return state
-    _release(claim, next_notice_after(claim.kind, claim.order))
+        logger.warning("Email %s was taken over while being sent; it may have gone out twice.", claim.email_id)
     return state
 
 
-@transaction.atomic(durable=True)
+def record_skipped(claim: Claim, reason: str) -> str:
+    _ours(claim).update(state=EmailState.SKIPPED, error=reason)
+    return EmailState.SKIPPED
+
+
 def record_send_error(claim: Claim, error: BaseException, now: datetime) -> str:
     if is_transient(error) and claim.attempt < settings.EXPIRY_MAX_SEND_ATTEMPTS:
-        retry_at = _not_after_expiry(now + retry_backoff(claim.attempt), claim.kind, claim.order)
-        if _ours(claim).update(state=NoticeState.RETRYING, error=describe(error)):
-            _release(claim, retry_at)
+        retry_at = now + retry_backoff(claim.attempt)
+        if claim.kind == EmailKind.REMINDER:
+            # A reminder's retry never delays the expiry notice: at expiry it is skipped.
+            retry_at = min(retry_at, claim.order.expires_at)
+        _ours(claim).update(state=EmailState.RETRYING, due_at=retry_at, error=describe(error))
         logger.warning(
-            "Notice %s, attempt %s failed; retrying at %s: %s", claim.notice_id, claim.attempt, retry_at, error
+            "Email %s, attempt %s failed; retrying at %s: %s", claim.email_id, claim.attempt, retry_at, error
         )
-        return NoticeState.RETRYING
-    if _ours(claim).update(state=NoticeState.FAILED, error=describe(error)):
-        _release(claim, next_notice_after(claim.kind, claim.order))
-    logger.error("Notice %s failed after %s attempt(s): %s", claim.notice_id, claim.attempt, error)
-    return NoticeState.FAILED
+        return EmailState.RETRYING
+    _ours(claim).update(state=EmailState.FAILED, error=describe(error))
+    logger.error("Email %s failed after %s attempt(s): %s", claim.email_id, claim.attempt, error)
+    return EmailState.FAILED
+
+
+def _send(claim: Claim, now: datetime) -> tuple[str, int]:
+    order = claim.order
+    if claim.kind == EmailKind.LICENCE_REQUEST:
+        return emails.licence_request_waiting(order)
+    if claim.kind == EmailKind.LICENCES_READY:
+        return emails.licences_ready(order)
+    if claim.kind == EmailKind.REMINDER:
+        return emails.expiry_reminder(order, now=now)
+    # About to send the expiry notice of ``order`` (hook point: docs/architecture.md).
+    return emails.expiry_notice(order)
 
 
 def deliver(claim: Claim, now: datetime) -> str:
-    """Send a claimed notice and record the outcome; returns the notice's new state."""
+    """Send a claimed email, or skip it when it is no longer true, and record the
+    outcome; returns the email's new state."""
+    reason = why_not_send(claim, now)
+    if reason is not None:
+        return record_skipped(claim, reason)
     try:
-        message_id, recipient_count = SENDERS[claim.kind](claim.order)
+        message_id, recipient_count = _send(claim, now)
     except Exception as error:
         if not isinstance(error, AnymailError | smtplib.SMTPException | OSError):
-            logger.exception("Unexpected error sending notice %s", claim.notice_id)
+            logger.exception("Unexpected error sending email %s", claim.email_id)
         return record_send_error(claim, error, now)
-    return record_sent(claim, message_id, recipient_count)
+    state = record_sent(claim, message_id, recipient_count)
+    # A reminder or notice was sent (hook point: docs/architecture.md).
+    return state
 
 
 @dataclass
 class RunSummary:
-    """What one pass did: how many due orders it scanned, and what became of them
+    """What one pass did: how many due emails it scanned, and what became of them
     (``sent``, ``retrying``, ``failed``, ``skipped``; ``held_elsewhere``: another
-    run had them)."""
+    run had them, or an expiry notice waits for its reminder)."""
 
     batch_size: int
     scanned: int = 0
@@ -320,79 +299,112 @@ class RunSummary:
 
     @property
     def more_may_be_due(self) -> bool:
-        # A full batch of which this run moved at least one order on: the next
-        # batch may hold more. Orders held elsewhere are that run's to finish.
+        # A full batch of which this run moved at least one email on: the next
+        # batch may hold more. Emails held elsewhere are that run's to finish.
         return self.scanned >= self.batch_size and self.scanned > self.outcomes["held_elsewhere"]
 
     def as_dict(self) -> dict:
         return {"scanned": self.scanned, "claimed": self.claimed, **{str(k): v for k, v in self.outcomes.items()}}
 
 
-def send_due_notices(now: datetime | None = None, limit: int | None = None) -> RunSummary:
-    """One pass of the scheduler: scan, then claim, send and record each due notice.
+def deliver_one(email_id: int, now: datetime, summary: RunSummary | None = None) -> str | None:
+    """Claim, send and record one email; None when it was not this run's to send."""
+    taken = claim(email_id, now)
+    if taken is None:
+        if summary is not None:
+            summary.outcomes["held_elsewhere"] += 1
+        return None
+    state = deliver(taken, now)
+    if summary is not None:
+        summary.claimed += 1
+        summary.outcomes[state] += 1
+    return state
+
+
+def send_due_emails(now: datetime | None = None, limit: int | None = None) -> RunSummary:
+    """One pass of the scheduler: scan, then claim, send and record each due email.
 
     ``now`` fixes the clock (tests, a catch-up by hand); by default each claim reads
     the clock afresh, so a long batch does not shorten the later claims' leases."""
     limit = limit or settings.EXPIRY_SCAN_BATCH_SIZE
     clock = (lambda: now) if now is not None else timezone.now
     summary = RunSummary(batch_size=limit)
-    order_ids = due_order_ids(clock(), limit)
-    summary.scanned = len(order_ids)
-    for order_id in order_ids:
-        moment = clock()
-        claim = claim_notice(order_id, moment, summary.outcomes)
-        if claim is not None:
-            summary.claimed += 1
-            summary.outcomes[deliver(claim, moment)] += 1
+    email_ids = due_email_ids(clock(), limit)
+    summary.scanned = len(email_ids)
+    for email_id in email_ids:
+        deliver_one(email_id, clock(), summary)
     return summary
+
+
+def send_order_email(order_id: int, kind: str, now: datetime | None = None) -> str | None:
+    """Send one of the order's one-off emails now, if it is due and nobody has (the
+    task queued on the order's commit; the beat's scan catches it otherwise)."""
+    email_id = (
+        OrderEmail.objects.filter(order_id=order_id, kind=kind, lead_hours=0).values_list("pk", flat=True).first()
+    )
+    if email_id is None:
+        return None
+    return deliver_one(email_id, now or timezone.now())
 
 
 # --- Dry run ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class PlannedNotice:
-    order: LicenceOrder
-    kind: str | None
+class PlannedEmail:
+    email: OrderEmail
     action: str
     recipients: list[str]
 
 
-def plan_due_notices(now: datetime | None = None, limit: int | None = None) -> list[PlannedNotice]:
-    """What ``send_due_notices`` would do now, claiming nothing. Three queries."""
+def plan_due_emails(now: datetime | None = None, limit: int | None = None) -> list[PlannedEmail]:
+    """What ``send_due_emails`` would do now, claiming nothing. A fixed number of queries."""
     now = now or timezone.now()
-    orders = list(due_orders(now, limit or settings.EXPIRY_SCAN_BATCH_SIZE).select_related("customer"))
-    ledger = {(n.order_id, n.kind): n for n in ExpiryNotice.objects.filter(order__in=[o.pk for o in orders])}
-    recipients: dict[int, list[str]] = {}
-    managers = User.objects.filter(
-        customer__in={o.customer_id for o in orders}, role=Role.CUSTOMER_MANAGER, is_active=True
+    due = list(due_emails(now, limit or settings.EXPIRY_SCAN_BATCH_SIZE).select_related("order__customer__partner"))
+    order_ids = {e.order_id for e in due}
+    reminders: dict[int, list[OrderEmail]] = {}
+    for other in OrderEmail.objects.filter(order__in=order_ids, kind=EmailKind.REMINDER, due_at__lte=now):
+        reminders.setdefault(other.order_id, []).append(other)
+    customer_ids = {e.order.customer_id for e in due}
+    partner_ids = {e.order.customer.partner_id for e in due}
+    by_customer: dict[int, list[str]] = {}
+    by_partner: dict[int, list[str]] = {}
+    people = User.objects.filter(
+        Q(customer__in=customer_ids, role=Role.CUSTOMER_MANAGER)
+        | Q(partner__in=partner_ids, role=Role.PARTNER_MANAGER),
+        is_active=True,
     ).order_by("email")
-    for customer_id, email in managers.values_list("customer_id", "email"):
-        recipients.setdefault(customer_id, []).append(email)
-
-    stale_before = now - claim_timeout()
-    plan = []
-    for order in orders:
-        kind = kind_due(order, now)
-        notice = ledger.get((order.pk, kind))
-        to = recipients.get(order.customer_id, [])
-        if kind is None:
-            action = "reschedule (no notice due)"
-        elif not order.customer.is_active:
-            action = "skip (company deactivated)"
-        elif notice is not None and notice.is_settled:
-            action = f"reschedule (already {notice.get_state_display().lower()})"
-        elif notice is not None and notice.state == NoticeState.CLAIMED and notice.claimed_at > stale_before:
-            action = "wait (being sent by another run)"
+    for role, customer_id, partner_id, email in people.values_list("role", "customer_id", "partner_id", "email"):
+        if role == Role.CUSTOMER_MANAGER:
+            by_customer.setdefault(customer_id, []).append(email)
         else:
-            label = "send 72-hour reminder" if kind == NoticeKind.REMINDER_72H else "send expiry notice"
-            if notice is not None:
-                label += f" (attempt {notice.attempts + 1})"
-            reminder = ledger.get((order.pk, NoticeKind.REMINDER_72H))
-            if kind == NoticeKind.EXPIRY and (reminder is None or not reminder.is_settled):
-                label = "skip stale 72-hour reminder, " + label
-            action = label if to else label.replace("send", "skip", 1) + " (no active manager)"
-        plan.append(PlannedNotice(order=order, kind=kind, action=action, recipients=to))
+            by_partner.setdefault(partner_id, []).append(email)
+
+    plan = []
+    for email in due:
+        order = email.order
+        label = f"send {email.label.lower()}"
+        if email.attempts and email.state == EmailState.RETRYING:
+            label += f" (attempt {email.attempts + 1})"
+        elif email.state == EmailState.CLAIMED:
+            label = f"take over {email.label.lower()} left by a stopped run"
+        superseded = any(
+            r.lead_hours < email.lead_hours and not (r.state == EmailState.SKIPPED and r.error == SCHEDULE_CHANGED)
+            for r in reminders.get(order.pk, [])
+        )
+        claim_view = Claim(email.pk, order, email.kind, email.lead_hours, email.attempts, superseded=superseded)
+        reason = why_not_send(claim_view, now)
+        if email.kind == EmailKind.LICENCE_REQUEST:
+            to = by_partner.get(order.customer.partner_id, [])
+        else:
+            to = by_customer.get(order.customer_id, [])
+        if reason is not None:
+            action = f"skip {email.label.lower()} ({reason.removeprefix('Not sent: ').rstrip('.')})"
+        elif not to:
+            action = label.replace("send", "skip", 1) + " (no active manager)"
+        else:
+            action = label
+        plan.append(PlannedEmail(email=email, action=action, recipients=to))
     return plan
 
 
@@ -402,8 +414,7 @@ def plan_due_notices(now: datetime | None = None, limit: int | None = None) -> l
 def upcoming_expiries(partner, now: datetime | None = None, days: int = UPCOMING_DAYS, customer=None):
     """The partner's assigned orders expiring within ``days`` (and those expired in
     the last week, so their expiry notices show too), soonest first, with their
-    notices.
-    Two queries whatever the number of rows."""
+    reminders and expiry notice. Two queries whatever the number of rows."""
     now = now or timezone.now()
     orders = LicenceOrder.objects.filter(
         customer__partner=partner,
@@ -414,28 +425,31 @@ def upcoming_expiries(partner, now: datetime | None = None, days: int = UPCOMING
     )
     if customer is not None:
         orders = orders.filter(customer=customer)
+    notices = OrderEmail.objects.filter(kind__in=[EmailKind.REMINDER, EmailKind.EXPIRY]).order_by("-lead_hours")
     return (
         orders.select_related("customer")
-        .prefetch_related(Prefetch("notices", queryset=ExpiryNotice.objects.order_by("kind")))
+        .prefetch_related(Prefetch("emails", queryset=notices, to_attr="expiry_emails"))
         .order_by("expires_at", "pk")
     )
 
 
-def notices_by_kind(order: LicenceOrder) -> dict[str, ExpiryNotice]:
-    """The order's prefetched notices, keyed by kind (reminder_72h, expiry)."""
-    return {notice.kind: notice for notice in order.notices.all()}
+def reminders_and_notice(order: LicenceOrder) -> tuple[list[OrderEmail], OrderEmail | None]:
+    """The order's prefetched reminders (longest lead first) and its expiry notice."""
+    reminders = [e for e in order.expiry_emails if e.kind == EmailKind.REMINDER]
+    notice = next((e for e in order.expiry_emails if e.kind == EmailKind.EXPIRY), None)
+    return reminders, notice
 
 
 def ledger(customer: str | None = None, kind: str | None = None, state: str | None = None):
     """The ledger for operators, newest first, filtered by customer (name, schema or id)."""
-    notices = ExpiryNotice.objects.select_related("order__customer").order_by("-claimed_at", "-pk")
+    rows = OrderEmail.objects.select_related("order__customer").order_by("-due_at", "-pk")
     if customer:
         match = Q(order__customer__name__icontains=customer) | Q(order__customer__schema_name=customer)
         if customer.isdigit():
             match |= Q(order__customer_id=int(customer))
-        notices = notices.filter(match)
+        rows = rows.filter(match)
     if kind:
-        notices = notices.filter(kind=kind)
+        rows = rows.filter(kind=kind)
     if state:
-        notices = notices.filter(state=state)
-    return notices
+        rows = rows.filter(state=state)
+    return rows

@@ -3,18 +3,20 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from accounts.models import Role
 from common.pagination import paginate
-from notifications import services
-from notifications.forms import UpcomingExpiriesFilter
-from notifications.schedule import reminder_due_at
+from notifications import preferences, schedule, services
+from notifications.forms import CustomerScheduleForm, ReminderScheduleForm, UpcomingExpiriesFilter, format_leads
+from notifications.models import CustomerNotificationSettings
 from partners.permissions import partner_manager_required
+from partners.services import customers_of
 
 MAX_SHOWN = 50
 
@@ -59,7 +61,7 @@ def local_outbox(request):
 @partner_manager_required
 def upcoming_expiries(request):
     """Partner dashboard: the customers' licences expiring in the next 30 days (and
-    in the last week), with the state of each order's 72-hour reminder and expiry notice."""
+    in the last week), with the state of each order's reminders and expiry notice."""
     partner = request.user.partner
     form = UpcomingExpiriesFilter(request.GET or None, partner=partner)
     customer = form.cleaned_data["customer"] if form.is_valid() else None
@@ -67,15 +69,63 @@ def upcoming_expiries(request):
     page = paginate(request, services.upcoming_expiries(partner, now, customer=customer))
     rows = []
     for order in page:
-        notices = services.notices_by_kind(order)
-        rows.append(
-            {
-                "order": order,
-                "expired": order.expires_at <= now,
-                "reminder": notices.get("reminder_72h"),
-                "reminder_due_at": reminder_due_at(order.expires_at),
-                "expiry": notices.get("expiry"),
-            }
-        )
+        reminders, expiry = services.reminders_and_notice(order)
+        rows.append({"order": order, "expired": order.expires_at <= now, "reminders": reminders, "expiry": expiry})
     context = {"form": form, "page": page, "rows": rows, "days": services.UPCOMING_DAYS, "now": now}
     return render(request, "partners/expiring.html", context)
+
+
+@partner_manager_required
+def partner_settings(request):
+    """The partner's default reminder schedule for its customers."""
+    partner = request.user.partner
+    current = schedule.partner_default_leads(partner)
+    form = ReminderScheduleForm(request.POST or None, initial={"reminders": format_leads(current)})
+    if request.method == "POST" and form.is_valid():
+        replanned = preferences.set_partner_schedule(partner, form.cleaned_data["reminders"], acting_user=request.user)
+        if replanned is None:
+            messages.info(request, "The schedule is unchanged.")
+        else:
+            messages.success(
+                request,
+                f"Reminders are now sent {format_leads(form.cleaned_data['reminders'])} before expiry; "
+                f"{replanned['orders']} live order(s) re-planned.",
+            )
+        return redirect("notifications:partner_settings")
+    overrides = CustomerNotificationSettings.objects.filter(customer__in=customers_of(partner)).select_related(
+        "customer"
+    )
+    context = {"form": form, "partner": partner, "current": current, "overrides": overrides.order_by("customer__name")}
+    return render(request, "partners/notification_settings.html", context)
+
+
+@partner_manager_required
+def customer_settings(request, customer_id):
+    """One customer's reminder schedule: the partner's default, or its own. Only the
+    partner's own active customers: any other id is a 404 (rule 1)."""
+    partner = request.user.partner
+    customer = get_object_or_404(customers_of(partner), pk=customer_id)
+    own = schedule.customer_override(customer)
+    default = schedule.partner_default_leads(partner)
+    initial = {"reminders": format_leads(own or default), "follow_default": own is None}
+    form = CustomerScheduleForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        leads = form.cleaned_data["reminders"]
+        replanned = preferences.set_customer_schedule(customer, leads, acting_user=request.user)
+        if replanned is None:
+            messages.info(request, "The schedule is unchanged.")
+        elif leads is None:
+            messages.success(request, f"{customer.name} follows your default schedule again.")
+        else:
+            messages.success(
+                request, f"Reminders for {customer.name} are now sent {format_leads(leads)} before expiry."
+            )
+        return redirect("notifications:customer_settings", customer.pk)
+    context = {
+        "form": form,
+        "customer": customer,
+        "own": own,
+        "default_label": format_leads(default),
+        "partner": partner,
+    }
+    return render(request, "partners/customer_notification_settings.html", context)

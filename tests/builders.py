@@ -23,6 +23,7 @@ from django.core import mail
 from django.core.cache import caches
 from django.core.mail.backends.locmem import EmailBackend
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -37,7 +38,9 @@ from customers.models import Customer
 from learners.models import Allocation, Learner
 from licences.models import LicenceOrder
 from licences.services import assign_order, cancel_order, request_order
-from notifications.models import ExpiryNotice
+from notifications import planning
+from notifications.models import EmailKind, OrderEmail
+from notifications.schedule import reminder_leads
 from notifications.tasks import send_due_expiry_notifications
 
 PASSWORD = "correct-horse-battery"
@@ -86,14 +89,20 @@ def make_order(
     clock = time_machine.travel(assigned_at, tick=False) if assigned_at else None
     if clock:
         clock.start()
+    outbox = list(mail.outbox)
     try:
-        order = request_order(customer, quantity, acting_user=requested_by, in_manage_mode=in_manage_mode)
-        if status != "requested":
-            action = assign_order if status == "assigned" else cancel_order
-            action(order.pk, acting_user=partner_manager)
+        # The one-off emails go out on commit, as in production (a test inside a
+        # transaction never commits): the ledger records them sent.
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            order = request_order(customer, quantity, acting_user=requested_by, in_manage_mode=in_manage_mode)
+            if status != "requested":
+                action = assign_order if status == "assigned" else cancel_order
+                action(order.pk, acting_user=partner_manager)
     finally:
         if clock:
             clock.stop()
+        # Tests of the later emails count only those: the outbox is left as found.
+        mail.outbox[:] = outbox
     if requested_at is not None:
         LicenceOrder.objects.filter(pk=order.pk).update(requested_at=requested_at)
     order.refresh_from_db()
@@ -126,6 +135,8 @@ def move_expiry(customer, order, expires_at) -> LicenceOrder:
     with customer:
         Allocation.objects.filter(order_id=order.pk).update(expires_at=expires_at)
     order.refresh_from_db()
+    # Its pending emails move with it, as seed_demo moves its orders.
+    planning.plan_expiry_emails(order, reminder_leads(customer), timezone.now(), include_past=True)
     return order
 
 
@@ -231,8 +242,23 @@ def sent(kind, order=None):
     return messages
 
 
-def notice(order, kind) -> ExpiryNotice | None:
-    return ExpiryNotice.objects.filter(order=order, kind=kind).first()
+def notice(order, kind, lead_hours=None) -> OrderEmail | None:
+    """The order's ledger row of ``kind`` (a reminder: the 72-hour one unless told)."""
+    if lead_hours is None:
+        lead_hours = 72 if kind == EmailKind.REMINDER else 0
+    return OrderEmail.objects.filter(order=order, kind=kind, lead_hours=lead_hours).first()
+
+
+def as_if_not_sent(order, kind):
+    """Start again as if the order's one-off email of ``kind`` had not gone out."""
+    OrderEmail.objects.filter(order=order, kind=kind).update(
+        state="pending", attempts=0, sent_at=None, claimed_at=None, message_id="", error=""
+    )
+
+
+def email_due_at(order, kind, lead_hours=None):
+    row = notice(order, kind, lead_hours)
+    return row.due_at if row is not None else None
 
 
 # --- Fake email providers -------------------------------------------------------------------

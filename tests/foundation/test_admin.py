@@ -21,7 +21,7 @@ def operator(db):
         "/admin/partners/partner/",
         "/admin/customers/customer/",
         "/admin/licences/licenceorder/",
-        "/admin/notifications/expirynotice/",
+        "/admin/notifications/orderemail/",
     ],
 )
 def test_operator_can_open_admin_pages(client, operator, world, url):

@@ -17,8 +17,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from config.celery import app
-from notifications.models import ExpiryNotice, NoticeKind, NoticeState
-from tests.builders import REMINDER_SUBJECT, assign, sent
+from notifications.models import EmailKind, EmailState, OrderEmail
+from tests.builders import REMINDER_SUBJECT, assign, email_due_at, sent
 
 pytestmark = pytest.mark.celery_worker
 
@@ -74,7 +74,7 @@ def test_the_periodic_task_runs_on_a_real_worker_and_the_email_arrives(tenant_tr
     # An order assigned a year ago, less a day: it expires tomorrow, so its 72-hour
     # reminder is due now, on the real clock the worker reads.
     order = assign(world["acme"], world["alice"], at=timezone.now() - timedelta(days=364))
-    assert order.next_notice_at <= timezone.now() < order.expires_at
+    assert email_due_at(order, EmailKind.REMINDER) <= timezone.now() < order.expires_at
 
     # Beat's own schedule entry, published as beat publishes it.
     scheduler = Scheduler(app)
@@ -87,7 +87,7 @@ def test_the_periodic_task_runs_on_a_real_worker_and_the_email_arrives(tenant_tr
     reminder = sent(REMINDER_SUBJECT, order)
     assert len(reminder) == 1 and reminder[0].to == ["dana@acme.test"]
     assert wait_for(
-        lambda: ExpiryNotice.objects.filter(order=order, kind=NoticeKind.REMINDER_72H, state=NoticeState.SENT).exists()
+        lambda: OrderEmail.objects.filter(order=order, kind=EmailKind.REMINDER, state=EmailState.SENT).exists()
     )
 
     # A second beat, once the worker has run it, has sent nothing more.

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from accounts.models import Role
-from notifications.models import NoticeKind, NoticeState
+from notifications import services
+from notifications.models import EmailKind, EmailState, OrderEmail
 from notifications.services import COMPANY_INACTIVE, NO_RECIPIENTS
 from tests.builders import (
     EXPIRES,
@@ -90,7 +91,7 @@ def test_recipients_are_exactly_the_active_managers_of_that_customer(world, mail
     assert len(mailoutbox) == 3
     for message in mailoutbox:
         assert message.cc == [] and message.bcc == []
-    assert notice(acme_order, NoticeKind.EXPIRY).recipient_count == 2
+    assert notice(acme_order, EmailKind.EXPIRY).recipient_count == 2
 
 
 def test_a_customer_without_an_active_manager_is_recorded_not_emailed(acme, alice, dana, mailoutbox):
@@ -98,11 +99,10 @@ def test_a_customer_without_an_active_manager_is_recorded_not_emailed(acme, alic
     dana.is_active = False
     dana.save()
     run_scheduler(REMINDER_DUE)
-    reminder = notice(order, NoticeKind.REMINDER_72H)
-    assert (reminder.state, reminder.error, reminder.recipient_count) == (NoticeState.SKIPPED, NO_RECIPIENTS, 0)
+    reminder = notice(order, EmailKind.REMINDER)
+    assert (reminder.state, reminder.error, reminder.recipient_count) == (EmailState.SKIPPED, NO_RECIPIENTS, 0)
     assert mailoutbox == []
-    order.refresh_from_db()
-    assert order.next_notice_at == EXPIRES  # the expiry notice is still looked at
+    assert notice(order, EmailKind.EXPIRY).state == EmailState.PENDING  # still to come
 
 
 def test_a_deactivated_company_is_recorded_not_emailed(acme, alice, dana, mailoutbox):
@@ -112,10 +112,9 @@ def test_a_deactivated_company_is_recorded_not_emailed(acme, alice, dana, mailou
     run_scheduler(REMINDER_DUE)
     run_scheduler(EXPIRES)
     assert mailoutbox == []
-    assert notice(order, NoticeKind.REMINDER_72H).error == COMPANY_INACTIVE
-    assert notice(order, NoticeKind.EXPIRY).state == NoticeState.SKIPPED
-    order.refresh_from_db()
-    assert order.next_notice_at is None
+    assert notice(order, EmailKind.REMINDER).error == COMPANY_INACTIVE
+    assert notice(order, EmailKind.EXPIRY).state == EmailState.SKIPPED
+    assert not services.due_emails(EXPIRES + timedelta(days=400), 10).exists()
 
 
 def test_one_licence_reads_in_the_singular(acme, alice, dana, mailoutbox):
@@ -127,3 +126,25 @@ def test_one_licence_reads_in_the_singular(acme, alice, dana, mailoutbox):
         "Acme Manufacturing: 1 licence has expired",
     ]
     assert f"1 licence of Acme Manufacturing (order #{order.pk}) expires on 10 June 2026" in mailoutbox[0].body
+
+
+def test_the_reminder_says_who_loses_access_and_what_to_do(acme, alice, dana, mailoutbox):
+    from tests.builders import give_seats, make_learners
+
+    order = assign(acme, alice, quantity=5)
+    learners = make_learners(acme, 4)
+    give_seats(acme, order, learners)
+    run_scheduler(REMINDER_DUE)
+    body = mailoutbox[-1].body
+    assert "Then 4 learners holding their seats from this order lose access" in body
+    assert "4 learners need new licences: request them now: http" in body and "/licences/orders/request/" in body
+
+    # A later order with 3 free seats: 3 may move now, 1 still needs a new licence.
+    later = assign(acme, alice, at=REMINDER_DUE - timedelta(days=1), quantity=3)
+    mailoutbox.clear()
+    OrderEmail.objects.filter(order=order, kind=EmailKind.REMINDER).update(state=EmailState.PENDING, attempts=0)
+    run_scheduler(REMINDER_DUE + timedelta(minutes=5))
+    body = mailoutbox[-1].body
+    assert later.free_seats == 3
+    assert "You have 3 free seats in later orders: move 3 of them now from Learners" in body
+    assert "1 learner needs new licences" in body

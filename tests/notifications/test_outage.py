@@ -4,7 +4,8 @@ that is no longer true is recorded as skipped and the expiry notice sent instead
 from datetime import timedelta
 
 from licences.models import LicenceOrder, OrderStatus
-from notifications.models import NoticeKind, NoticeState
+from notifications import planning, services
+from notifications.models import EmailKind, EmailState
 from notifications.services import STALE_REMINDER
 from tests.builders import (
     EXPIRES,
@@ -32,7 +33,7 @@ def test_six_hours_down_across_the_opening_of_the_window_sends_the_reminder_once
     down = (REMINDER_DUE - OUTAGE / 2, REMINDER_DUE + OUTAGE / 2)
     beat_every_five_minutes(down[0] - timedelta(minutes=30), down[1] + timedelta(hours=1), down=down)
     assert len(sent(REMINDER_SUBJECT, acme_order)) == 1
-    assert notice(acme_order, NoticeKind.REMINDER_72H).sent_at == down[1]
+    assert notice(acme_order, EmailKind.REMINDER).sent_at == down[1]
 
 
 def test_six_hours_down_across_the_expiry_sends_the_expiry_notice_once(acme_order, mailoutbox):
@@ -41,7 +42,7 @@ def test_six_hours_down_across_the_expiry_sends_the_expiry_notice_once(acme_orde
     beat_every_five_minutes(down[0] - timedelta(minutes=30), down[1] + timedelta(hours=1), down=down)
     assert len(sent(REMINDER_SUBJECT, acme_order)) == 1
     assert len(sent(EXPIRY_SUBJECT, acme_order)) == 1
-    assert notice(acme_order, NoticeKind.EXPIRY).sent_at == down[1]
+    assert notice(acme_order, EmailKind.EXPIRY).sent_at == down[1]
 
 
 def test_down_across_the_whole_window_and_the_expiry_skips_the_stale_reminder(acme_order, mailoutbox):
@@ -49,10 +50,10 @@ def test_down_across_the_whole_window_and_the_expiry_skips_the_stale_reminder(ac
     run_scheduler(REMINDER_DUE - timedelta(minutes=5))
     beat_every_five_minutes(EXPIRES + timedelta(hours=3), EXPIRES + timedelta(hours=4))
     assert [m.subject for m in mailoutbox] == ["Acme Manufacturing: 5 licences have expired"]
-    reminder = notice(acme_order, NoticeKind.REMINDER_72H)
-    assert (reminder.state, reminder.error, reminder.sent_at) == (NoticeState.SKIPPED, STALE_REMINDER, None)
-    expiry = notice(acme_order, NoticeKind.EXPIRY)
-    assert (expiry.state, expiry.sent_at) == (NoticeState.SENT, EXPIRES + timedelta(hours=3))
+    reminder = notice(acme_order, EmailKind.REMINDER)
+    assert (reminder.state, reminder.error, reminder.sent_at) == (EmailState.SKIPPED, STALE_REMINDER, None)
+    expiry = notice(acme_order, EmailKind.EXPIRY)
+    assert (expiry.state, expiry.sent_at) == (EmailState.SENT, EXPIRES + timedelta(hours=3))
 
 
 def test_six_hours_down_across_both_the_reminder_and_the_expiry(acme, dana, mailoutbox):
@@ -67,15 +68,14 @@ def test_six_hours_down_across_both_the_reminder_and_the_expiry(acme, dana, mail
         requested_by=dana,
         assigned_at=EXPIRES - timedelta(days=365),
         expires_at=EXPIRES,
-        next_notice_at=EXPIRES - timedelta(hours=72),
     )
+    planning.plan_expiry_emails(order, (72,), EXPIRES - timedelta(days=365), include_past=True)
     run_scheduler(outage_start - timedelta(days=4))  # before the reminder was due
     beat_every_five_minutes(outage_start + OUTAGE, outage_start + OUTAGE + timedelta(hours=1))
     assert [m.subject for m in mailoutbox] == ["Acme Manufacturing: 3 licences have expired"]
-    assert notice(order, NoticeKind.REMINDER_72H).state == NoticeState.SKIPPED
-    assert notice(order, NoticeKind.EXPIRY).state == NoticeState.SENT
-    order.refresh_from_db()
-    assert order.next_notice_at is None
+    assert notice(order, EmailKind.REMINDER).state == EmailState.SKIPPED
+    assert notice(order, EmailKind.EXPIRY).state == EmailState.SENT
+    assert not services.due_emails(EXPIRES + timedelta(days=400), 10).exists()
 
 
 def test_a_backlog_larger_than_a_batch_drains_in_one_beat(acme, alice, dana, settings, mailoutbox):

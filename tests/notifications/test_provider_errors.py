@@ -9,7 +9,8 @@ import pytest
 from anymail.exceptions import AnymailRecipientsRefused, AnymailRequestsAPIError
 from django.core.management import call_command
 
-from notifications.models import NoticeKind, NoticeState
+from notifications import services
+from notifications.models import EmailKind, EmailState
 from notifications.services import STALE_REMINDER, is_transient, retry_backoff
 from tests.builders import (
     EXPIRES,
@@ -17,6 +18,7 @@ from tests.builders import (
     REMINDER_DUE,
     REMINDER_SUBJECT,
     api_error,
+    email_due_at,
     notice,
     run_scheduler,
     sent,
@@ -29,24 +31,22 @@ def test_a_transient_error_is_retried_with_backoff_then_sent_once(acme_order, pr
     provider.errors = [api_error(503, "Service Unavailable"), api_error(429, "Too Many Requests")]
 
     run_scheduler(REMINDER_DUE)
-    reminder = notice(acme_order, NoticeKind.REMINDER_72H)
-    assert (reminder.state, reminder.attempts) == (NoticeState.RETRYING, 1)
+    reminder = notice(acme_order, EmailKind.REMINDER)
+    assert (reminder.state, reminder.attempts) == (EmailState.RETRYING, 1)
     assert "503" in reminder.error
-    acme_order.refresh_from_db()
-    assert acme_order.next_notice_at == REMINDER_DUE + 5 * MINUTE
+    assert reminder.due_at == REMINDER_DUE + 5 * MINUTE
 
     run_scheduler(REMINDER_DUE + 4 * MINUTE)  # backoff not over: not retried yet
-    assert notice(acme_order, NoticeKind.REMINDER_72H).attempts == 1
+    assert notice(acme_order, EmailKind.REMINDER).attempts == 1
 
     run_scheduler(REMINDER_DUE + 5 * MINUTE)  # second attempt: 429, backoff doubles
-    reminder = notice(acme_order, NoticeKind.REMINDER_72H)
-    assert (reminder.state, reminder.attempts) == (NoticeState.RETRYING, 2)
-    acme_order.refresh_from_db()
-    assert acme_order.next_notice_at == REMINDER_DUE + 15 * MINUTE
+    reminder = notice(acme_order, EmailKind.REMINDER)
+    assert (reminder.state, reminder.attempts) == (EmailState.RETRYING, 2)
+    assert reminder.due_at == REMINDER_DUE + 15 * MINUTE
 
     run_scheduler(REMINDER_DUE + 15 * MINUTE)  # the provider is back
-    reminder = notice(acme_order, NoticeKind.REMINDER_72H)
-    assert (reminder.state, reminder.attempts, reminder.error) == (NoticeState.SENT, 3, "")
+    reminder = notice(acme_order, EmailKind.REMINDER)
+    assert (reminder.state, reminder.attempts, reminder.error) == (EmailState.SENT, 3, "")
     assert reminder.message_id == "<msg-1@provider>"
     assert len(sent(REMINDER_SUBJECT, acme_order)) == 1
 
@@ -55,7 +55,7 @@ def test_a_transient_error_is_retried_with_backoff_then_sent_once(acme_order, pr
     assert len(mailoutbox) == 1
     run_scheduler(EXPIRES)
     assert len(sent(EXPIRY_SUBJECT, acme_order)) == 1
-    assert notice(acme_order, NoticeKind.EXPIRY).message_id == "<msg-2@provider>"
+    assert notice(acme_order, EmailKind.EXPIRY).message_id == "<msg-2@provider>"
 
 
 @pytest.mark.parametrize(
@@ -70,14 +70,13 @@ def test_a_transient_error_is_retried_with_backoff_then_sent_once(acme_order, pr
 def test_a_permanent_error_is_recorded_as_failed_and_not_retried(acme_order, provider, mailoutbox, error):
     provider.errors = [error]
     run_scheduler(REMINDER_DUE)
-    reminder = notice(acme_order, NoticeKind.REMINDER_72H)
-    assert (reminder.state, reminder.attempts, reminder.sent_at) == (NoticeState.FAILED, 1, None)
+    reminder = notice(acme_order, EmailKind.REMINDER)
+    assert (reminder.state, reminder.attempts, reminder.sent_at) == (EmailState.FAILED, 1, None)
     assert type(error).__name__ in reminder.error
-    acme_order.refresh_from_db()
-    assert acme_order.next_notice_at == EXPIRES  # the expiry notice is still to come
+    assert email_due_at(acme_order, EmailKind.EXPIRY) == EXPIRES  # the expiry notice is still to come
 
     run_scheduler(REMINDER_DUE + timedelta(hours=1))
-    assert notice(acme_order, NoticeKind.REMINDER_72H).attempts == 1
+    assert notice(acme_order, EmailKind.REMINDER).attempts == 1
     assert sent(REMINDER_SUBJECT) == []
     run_scheduler(EXPIRES)
     assert len(sent(EXPIRY_SUBJECT, acme_order)) == 1
@@ -89,11 +88,10 @@ def test_a_transient_error_that_never_clears_fails_after_the_last_attempt(acme_o
     run_scheduler(EXPIRES)
     run_scheduler(EXPIRES + 5 * MINUTE)
     run_scheduler(EXPIRES + 15 * MINUTE)
-    expiry = notice(acme_order, NoticeKind.EXPIRY)
-    assert (expiry.state, expiry.attempts) == (NoticeState.FAILED, 3)
+    expiry = notice(acme_order, EmailKind.EXPIRY)
+    assert (expiry.state, expiry.attempts) == (EmailState.FAILED, 3)
     assert "Connection refused" in expiry.error
-    acme_order.refresh_from_db()
-    assert acme_order.next_notice_at is None
+    assert not services.due_emails(EXPIRES + timedelta(days=400), 10).exists()
 
     # Shown to operators.
     call_command("notification_status", "--state", "failed")
@@ -109,12 +107,11 @@ def test_a_reminder_still_failing_at_expiry_is_skipped_and_the_expiry_notice_sen
     run_scheduler(moment)  # 500; retry at -15 min
     run_scheduler(moment + 5 * MINUTE)  # 500; retry at -5 min
     run_scheduler(moment + 15 * MINUTE)  # 500; the retry (20 min) would be after expiry
-    acme_order.refresh_from_db()
-    assert acme_order.next_notice_at == EXPIRES
+    assert email_due_at(acme_order, EmailKind.REMINDER) == EXPIRES
     provider.errors = []
     run_scheduler(EXPIRES)
-    reminder = notice(acme_order, NoticeKind.REMINDER_72H)
-    assert (reminder.state, reminder.error) == (NoticeState.SKIPPED, STALE_REMINDER)
+    reminder = notice(acme_order, EmailKind.REMINDER)
+    assert (reminder.state, reminder.error) == (EmailState.SKIPPED, STALE_REMINDER)
     assert [m.subject for m in mailoutbox] == ["Acme Manufacturing: 5 licences have expired"]
 
 

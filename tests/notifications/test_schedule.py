@@ -4,7 +4,7 @@ the expiry notice from expires_at on, each exactly once however often beat runs.
 from datetime import timedelta
 
 from notifications import services
-from notifications.models import NoticeKind, NoticeState
+from notifications.models import EmailKind, EmailState, OrderEmail
 from tests.builders import (
     ASSIGNED,
     EXPIRES,
@@ -21,28 +21,36 @@ from tests.builders import (
 SECOND = timedelta(seconds=1)
 
 
-def test_assignment_schedules_the_reminder_72_hours_before_expiry(acme_order):
+def test_assignment_plans_the_reminder_72_hours_before_expiry_and_the_notice_at_expiry(acme_order):
     assert acme_order.expires_at == EXPIRES
-    assert acme_order.next_notice_at == REMINDER_DUE
+    planned = OrderEmail.objects.filter(order=acme_order).order_by("due_at")
+    assert [(e.kind, e.lead_hours, e.due_at, e.state) for e in planned] == [
+        (EmailKind.LICENCES_READY, 0, ASSIGNED, EmailState.SENT),
+        (EmailKind.REMINDER, 72, REMINDER_DUE, EmailState.PENDING),
+        (EmailKind.EXPIRY, 0, EXPIRES, EmailState.PENDING),
+    ]
 
 
 def test_nothing_is_sent_before_the_window(acme_order, mailoutbox):
     for moment in (acme_order.assigned_at, EXPIRES - timedelta(days=30), REMINDER_DUE - SECOND):
         run_scheduler(moment)
     assert mailoutbox == []
-    assert not acme_order.notices.exists()
+    assert set(acme_order.emails.values_list("kind", "state")) == {
+        (EmailKind.LICENCES_READY, EmailState.SENT),
+        (EmailKind.REMINDER, EmailState.PENDING),
+        (EmailKind.EXPIRY, EmailState.PENDING),
+    }
 
 
 def test_the_reminder_is_sent_inside_the_window_once(acme_order, mailoutbox):
     run_scheduler(REMINDER_DUE)
     assert len(sent(REMINDER_SUBJECT, acme_order)) == 1
-    reminder = notice(acme_order, NoticeKind.REMINDER_72H)
-    assert reminder.state == NoticeState.SENT
+    reminder = notice(acme_order, EmailKind.REMINDER)
+    assert reminder.state == EmailState.SENT
     assert reminder.sent_at == REMINDER_DUE
     assert reminder.recipient_count == 1
     assert reminder.attempts == 1
-    acme_order.refresh_from_db()
-    assert acme_order.next_notice_at == EXPIRES
+    assert notice(acme_order, EmailKind.EXPIRY).state == EmailState.PENDING
 
     for moment in (REMINDER_DUE + timedelta(minutes=5), EXPIRES - timedelta(hours=1), EXPIRES - SECOND):
         run_scheduler(moment)
@@ -54,15 +62,14 @@ def test_the_expiry_notice_is_sent_at_expires_at_once(acme_order, mailoutbox):
     run_scheduler(REMINDER_DUE)
     run_scheduler(EXPIRES)
     assert len(sent(EXPIRY_SUBJECT, acme_order)) == 1
-    expiry = notice(acme_order, NoticeKind.EXPIRY)
-    assert (expiry.state, expiry.sent_at) == (NoticeState.SENT, EXPIRES)
-    acme_order.refresh_from_db()
-    assert acme_order.next_notice_at is None
+    expiry = notice(acme_order, EmailKind.EXPIRY)
+    assert (expiry.state, expiry.sent_at) == (EmailState.SENT, EXPIRES)
+    assert not services.due_emails(EXPIRES + timedelta(days=400), 10).exists()
 
     for moment in (EXPIRES + timedelta(minutes=5), EXPIRES + timedelta(days=1), EXPIRES + timedelta(days=400)):
         run_scheduler(moment)
     assert len(mailoutbox) == 2
-    assert acme_order.notices.count() == 2
+    assert acme_order.emails.filter(state=EmailState.SENT).count() == 3  # with licences ready
 
 
 def test_each_notice_once_with_beat_every_five_minutes_across_both(acme_order, mailoutbox):
@@ -74,7 +81,7 @@ def test_each_notice_once_with_beat_every_five_minutes_across_both(acme_order, m
         "Acme Manufacturing: 5 licences expire on 10 June 2026",
         "Acme Manufacturing: 5 licences have expired",
     ]
-    reminder, expiry = notice(acme_order, NoticeKind.REMINDER_72H), notice(acme_order, NoticeKind.EXPIRY)
+    reminder, expiry = notice(acme_order, EmailKind.REMINDER), notice(acme_order, EmailKind.EXPIRY)
     # The first beat at or after each moment sent it, late by less than one interval.
     assert REMINDER_DUE <= reminder.sent_at < REMINDER_DUE + timedelta(minutes=5)
     assert EXPIRES <= expiry.sent_at < EXPIRES + timedelta(minutes=5)
@@ -97,7 +104,7 @@ def test_a_quiet_beat_is_one_query_whatever_the_number_of_customers(world, mailo
         run_scheduler(REMINDER_DUE - timedelta(hours=1))
     statements = queries.statements
     assert len(statements) == 1
-    assert "WHERE next_notice_at <=" in statements[0]
+    assert "FROM notifications_orderemail WHERE due_at <=" in " ".join(statements[0].split())
 
 
 def test_queries_per_notice_do_not_grow_with_the_notices_due(world, mailoutbox):
@@ -115,14 +122,15 @@ def test_queries_per_notice_do_not_grow_with_the_notices_due(world, mailoutbox):
     assert len(sent(REMINDER_SUBJECT)) == 4
     per_notice = len(one.statements) - 1
     assert len(three.statements) == 1 + 3 * per_notice
-    assert per_notice <= 12
+    assert per_notice <= 5
 
 
 def test_the_scan_finds_what_the_queryset_describes(world):
     """The scan's hand-written SQL and the dry run's queryset agree."""
     orders = [assign(world["acme"], world["alice"], at=ASSIGNED + timedelta(hours=h)) for h in range(5)]
     moment = REMINDER_DUE + timedelta(hours=2, minutes=30)
-    due = services.due_order_ids(moment, 100)
-    assert set(due) == {order.pk for order in orders[:3]}
-    assert set(due) == set(services.due_orders(moment, 100).values_list("pk", flat=True))
-    assert services.due_order_ids(moment, 2) == [orders[0].pk, orders[1].pk]
+    due = services.due_email_ids(moment, 100)
+    reminders = [notice(order, EmailKind.REMINDER).pk for order in orders]
+    assert set(due) == set(reminders[:3])
+    assert set(due) == set(services.due_emails(moment, 100).values_list("pk", flat=True))
+    assert services.due_email_ids(moment, 2) == reminders[:2]

@@ -18,8 +18,10 @@ Orders go through the real services (request, assign, allocate, renew, deactivat
 The services stamp "now" and nothing may assign an order in the past, so orders
 that belong in the past are moved afterwards with a queryset update of their
 timestamps (and their learners' seats, which expire with them), exactly as if they
-had been assigned then: ``next_notice_at`` stays 72 hours before expiry, so the
-expiry-notice scheduler catches up on them like after downtime.
+had been assigned then: their pending emails in the ledger move with them (each
+reminder its lead time before the new expiry, the expiry notice at it), so the
+scheduler catches up on them like after downtime; an order that has already expired
+gets no "licences ready" email (it is recorded as skipped).
 """
 
 from datetime import timedelta
@@ -36,7 +38,7 @@ from learners.models import Allocation, Learner
 from learners.roster import deactivate_learner, ensure_learner_for_user
 from licences.models import LicenceOrder
 from licences.services import add_calendar_months, assign_order, licence_expiry, request_order
-from notifications.schedule import reminder_due_at
+from notifications import planning
 from partners.models import Partner
 
 DEMO_PASSWORD = "demo-licences-2026"
@@ -152,15 +154,13 @@ def _order(customer, quantity, partner_manager, *, expires_at=None, assigned_ago
 
 
 def _backdate(order, assigned_at, expires_at):
-    """The order as if assigned at ``assigned_at``; its reminder stays due 72 hours
-    before ``expires_at``, so the scheduler catches up on it like after downtime."""
+    """The order as if assigned at ``assigned_at``; its emails are planned again for
+    ``expires_at``, so the scheduler catches up on them like after downtime."""
     LicenceOrder.objects.filter(pk=order.pk).update(
-        requested_at=assigned_at - timedelta(hours=2),
-        assigned_at=assigned_at,
-        expires_at=expires_at,
-        next_notice_at=reminder_due_at(expires_at),
+        requested_at=assigned_at - timedelta(hours=2), assigned_at=assigned_at, expires_at=expires_at
     )
     order.refresh_from_db()
+    planning.replan_moved_order(order, timezone.now())
     return order
 
 

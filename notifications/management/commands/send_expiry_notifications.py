@@ -1,4 +1,4 @@
-"""Run the scheduler's expiry-notification pass once, by hand."""
+"""Run the scheduler's pass over the email ledger once, by hand."""
 
 from collections import Counter
 
@@ -10,13 +10,14 @@ from notifications import services
 
 class Command(BaseCommand):
     help = (
-        "Send the 72-hour reminders and expiry notices due now, each once, exactly as the "
-        "periodic task does. With --dry-run, list what would be sent and claim nothing."
+        "Send every email of the ledger due now (licence requests, licences ready, reminders, expiry "
+        "notices, retries), each once, exactly as the periodic task does. With --dry-run, list what "
+        "would be sent and claim nothing."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--dry-run", action="store_true", help="List the due notices; send and record nothing.")
-        parser.add_argument("--batch-size", type=int, default=None, help="Orders per batch (default: the setting).")
+        parser.add_argument("--dry-run", action="store_true", help="List the due emails; send and record nothing.")
+        parser.add_argument("--batch-size", type=int, default=None, help="Emails per batch (default: the setting).")
 
     def handle(self, *args, dry_run=False, batch_size=None, **options):
         if batch_size is not None and not 1 <= batch_size <= 10_000:
@@ -28,25 +29,25 @@ class Command(BaseCommand):
 
     def _dry_run(self, batch_size):
         now = timezone.now()
-        plan = services.plan_due_notices(now, batch_size)
+        plan = services.plan_due_emails(now, batch_size)
         if not plan:
-            self.stdout.write("No expiry notice is due.")
+            self.stdout.write("No email is due.")
             return
-        self.stdout.write(f"{len(plan)} order(s) with a notice due at {now:%Y-%m-%d %H:%M:%S} UTC (dry run):")
+        self.stdout.write(f"{len(plan)} email(s) due at {now:%Y-%m-%d %H:%M:%S} UTC (dry run):")
         for item in plan:
-            order = item.order
+            order = item.email.order
             local = timezone.localtime(order.expires_at, order.customer.tzinfo) if order.expires_at else None
-            expires = f"{local:%Y-%m-%d %H:%M} {order.customer.time_zone}" if local else "-"
+            expires = f"expires {local:%Y-%m-%d %H:%M} {order.customer.time_zone}" if local else order.status
             to = ", ".join(item.recipients) or "nobody"
             self.stdout.write(
                 f"  order #{order.pk} · {order.customer.name} · {order.quantity} licences · "
-                f"expires {expires}: {item.action} → {to}"
+                f"{expires}: {item.action} → {to}"
             )
 
     def _run(self, batch_size):
         totals, batches = Counter(), 0
         while True:
-            summary = services.send_due_notices(limit=batch_size)
+            summary = services.send_due_emails(limit=batch_size)
             batches += 1
             totals.update(summary.as_dict())
             if not summary.more_may_be_due:
@@ -55,8 +56,8 @@ class Command(BaseCommand):
             f"{key} {value}" for key, value in sorted(totals.items()) if key not in ("scanned", "claimed")
         )
         self.stdout.write(
-            f"Scanned {totals['scanned']} due order(s) in {batches} batch(es); "
+            f"Scanned {totals['scanned']} due email(s) in {batches} batch(es); "
             f"claimed {totals['claimed']}" + (f": {parts}." if parts else ".")
         )
         if totals["failed"]:
-            self.stderr.write("Some notices failed; see `manage.py notification_status --state failed`.")
+            self.stderr.write("Some emails failed; see `manage.py notification_status --state failed`.")

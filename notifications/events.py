@@ -1,0 +1,21 @@
+"""Audit events of notifications, one function per event."""
+
+from accounts import audit
+from accounts.models import AuditEvent
+
+
+def reminder_schedule_changed(*, actor, partner, customer=None, before, after, replanned: dict) -> AuditEvent:
+    """A partner's default schedule (``customer`` None) or one customer's override
+    changed; ``after`` None: the customer follows the partner's default again."""
+    return audit.record(
+        AuditEvent.Action.REMINDER_SCHEDULE_CHANGED,
+        actor=actor,
+        partner=partner,
+        customer=customer,
+        details={
+            "scope": "customer" if customer is not None else "partner",
+            "before_hours": list(before) if before is not None else None,
+            "after_hours": list(after) if after is not None else None,
+            "replanned": replanned,
+        },
+    )

@@ -1,0 +1,36 @@
+"""seed_demo plans its orders' emails in the ledger as if assigned when they say:
+the scheduler catches up on the due reminder and expiry notice, and an order that
+has already expired gets no "licences ready" email."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from licences.models import LicenceOrder
+from notifications.models import EmailKind, EmailState, OrderEmail
+from notifications.services import send_due_emails
+from tests.builders import EXPIRY_SUBJECT, REMINDER_SUBJECT, sent
+
+
+@pytest.mark.django_db
+def test_the_demo_sends_the_due_emails_and_no_licences_ready_for_an_expired_order(mailoutbox):
+    call_command("seed_demo", stdout=StringIO())
+    expired = list(LicenceOrder.objects.expired())
+    assert {o.customer.name for o in expired} == {"Globex Retail", "Umbrella Health"}
+    ready = OrderEmail.objects.filter(kind=EmailKind.LICENCES_READY)
+    assert set(ready.filter(order__in=expired).values_list("state", flat=True)) == {EmailState.SKIPPED}
+
+    send_due_emails()
+    send_due_emails()
+    subjects = [m.subject for m in mailoutbox]
+    for order in expired:
+        assert f"{order.quantity} new licences ready for allocation at {order.customer.name}" not in subjects
+    umbrella_expired = next(o for o in expired if o.customer.name == "Umbrella Health")
+    assert len(sent(EXPIRY_SUBJECT, umbrella_expired)) == 1
+    acme_ending = LicenceOrder.objects.get(customer__name="Acme Manufacturing", quantity=10)
+    assert len(sent(REMINDER_SUBJECT, acme_ending)) == 1
+    # The valid orders' licences-ready emails went out, once each.
+    valid = LicenceOrder.objects.valid()
+    assert set(ready.filter(order__in=valid).values_list("state", flat=True)) == {EmailState.SENT}
+    assert len([s for s in subjects if "ready for allocation" in s]) == valid.count()
