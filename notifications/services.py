@@ -41,7 +41,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from licences.models import LicenceOrder, OrderStatus
-from notifications import emails
+from notifications import emails, signals
 from notifications.models import ExpiryNotice, NoticeKind, NoticeState
 from notifications.schedule import reminder_due_at
 
@@ -245,6 +245,9 @@ def claim_notice(order_id: int, now: datetime, tally: Counter | None = None) -> 
             tally["held_elsewhere"] += 1
         return None
     notice_id, attempt = row
+    if attempt == 1:
+        told = signals.licences_expired if kind == NoticeKind.EXPIRY else signals.licences_expiring
+        told.send(LicenceOrder, order=order, kind=kind)
     lease_until = now + claim_timeout()
     _reschedule(order, lease_until)
     return Claim(notice_id=notice_id, order=order, kind=kind, attempt=attempt, lease_until=lease_until)

@@ -288,3 +288,31 @@ def race(runs: int, moment, body):
         for thread in threads:
             thread.join(timeout=60)
     assert errors == []
+
+
+# --- The partner API ------------------------------------------------------------------------
+
+
+def make_token(partner_manager, scope="read_write", *, name="Test tool", expires_at=None) -> str:
+    """A live API token made by ``partner_manager`` through the real service; the
+    secret that authenticates it."""
+    from api.tokens import create_token
+
+    made = create_token(
+        partner_manager.partner, name=name, scope=scope, expires_at=expires_at, acting_user=partner_manager
+    )
+    return made.secret
+
+
+def bearer(token: str) -> dict:
+    """Headers for Django's test client: the token as Authorization: Bearer."""
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def api_get(client, path, token, **params):
+    return client.get(f"/api/v1{path}", params, **bearer(token))
+
+
+def api_post(client, path, token, body=None, *, key=None):
+    headers = bearer(token) | ({"HTTP_IDEMPOTENCY_KEY": key} if key else {})
+    return client.post(f"/api/v1{path}", body or {}, content_type="application/json", **headers)
