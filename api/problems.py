@@ -116,7 +116,10 @@ def _django_validation_error(request, error: ValidationError):
 def _request_validation_error(request, error: RequestValidationError):
     errors = []
     for item in error.errors:
-        location = ".".join(str(part) for part in item.get("loc", ()))
+        parts = [str(part) for part in item.get("loc", ())]
+        if parts[:2] == ["body", "body"]:  # ninja names the source, then the argument (always "body")
+            del parts[1]
+        location = ".".join(parts)
         errors.append(
             {"field": location, "message": item.get("msg", "Invalid value."), "code": item.get("type", "invalid")}
         )
