@@ -141,6 +141,8 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
                 excerpt = response.read(EXCERPT_BYTES).decode("utf-8", errors="replace")
             finally:
                 response.release_conn()
+    except urllib3.exceptions.NewConnectionError as error:  # a subclass of the timeout error, in urllib3 2
+        return Outcome(None, "", f"Connection failed: {error}"[:300], took(), retry=True)
     except urllib3.exceptions.TimeoutError:
         return Outcome(None, "", f"Timed out after {settings.WEBHOOK_TIMEOUT_SECONDS} s.", took(), retry=True)
     except (urllib3.exceptions.HTTPError, OSError) as error:

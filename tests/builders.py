@@ -316,3 +316,62 @@ def api_get(client, path, token, **params):
 def api_post(client, path, token, body=None, *, key=None):
     headers = bearer(token) | ({"HTTP_IDEMPOTENCY_KEY": key} if key else {})
     return client.post(f"/api/v1{path}", body or {}, content_type="application/json", **headers)
+
+
+# --- Webhooks: a real HTTP receiver on loopback --------------------------------------------
+
+
+class WebhookReceiver:
+    """An HTTP server on 127.0.0.1 that records each request it gets (headers, body)
+    and answers with the next of ``answers`` ((status, body, seconds to wait)),
+    then 200. Use as a context manager; ``url`` is where to send."""
+
+    def __init__(self, *answers):
+        import http.server
+
+        self.answers = list(answers)
+        self.requests: list[dict] = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.requests.append({"headers": dict(self.headers.items()), "body": body, "path": self.path})
+                status, text, wait = receiver.answers.pop(0) if receiver.answers else (200, "ok", 0)
+                time.sleep(wait)
+                payload = text.encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the sender gave up waiting (the timeout tests)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/licences"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def ids(self) -> list[str]:
+        return [request["headers"]["webhook-id"] for request in self.requests]
+
+
+def add_webhook_endpoint(partner_manager, url, *event_types):
+    """An endpoint of the manager's partner, through the real service (the URL is checked)."""
+    from api.webhooks import add_endpoint
+
+    return add_endpoint(partner_manager.partner, url=url, event_types=list(event_types), acting_user=partner_manager)
