@@ -98,18 +98,21 @@ def _service_error(request, error: ServiceError):
     return problem(status, error.code, error.message, errors=errors)
 
 
+def _message(error: ValidationError) -> str:
+    # As Django's own ValidationError does: a message is a format only when it has params
+    # (a message may quote the input, "%" and all).
+    return str(error.message % error.params if error.params else error.message)
+
+
 def _django_validation_error(request, error: ValidationError):
     if hasattr(error, "error_dict"):
         errors = [
-            {"field": f"body.{name}", "message": e.message % (e.params or {}), "code": e.code or "invalid"}
+            {"field": f"body.{name}", "message": _message(e), "code": e.code or "invalid"}
             for name, messages in error.error_dict.items()
             for e in messages
         ]
     else:
-        errors = [
-            {"field": "body", "message": e.message % (e.params or {}), "code": e.code or "invalid"}
-            for e in error.error_list
-        ]
+        errors = [{"field": "body", "message": _message(e), "code": e.code or "invalid"} for e in error.error_list]
     return validation_problem(errors, detail=errors[0]["message"] if errors else "The request is not valid.")
 
 
