@@ -19,35 +19,39 @@ from api.models import ApiToken
 from api.problems import InsufficientScope, NotAuthenticated, RateLimited
 
 WINDOW_SECONDS = 60
-LAST_USED_EVERY_SECONDS = 60
 
 
 def cache():
     return caches["api"]
 
 
-def check_rate(token: ApiToken, now: float | None = None) -> None:
+def check_rate(token: ApiToken, now: float | None = None) -> int:
     """Count this request against the token's limit for the current minute (a fixed
-    window, in Redis, shared by every web process); RateLimited once it is over."""
+    window, in Redis, shared by every web process); RateLimited once it is over.
+    Returns the request's number in its window.
+
+    One round trip: INCR and EXPIRE in a pipeline, on the "api" cache's own Redis
+    client (Django's ``cache.incr`` asks EXISTS first, and the window's first request
+    would need an ADD as well)."""
     now = now if now is not None else time.time()
     window = int(now // WINDOW_SECONDS)
-    key = f"rate:{token.key_id}:{window}"
     store = cache()
-    try:
-        count = store.incr(key)
-    except ValueError:  # the window's first request
-        count = 1 if store.add(key, 1, timeout=WINDOW_SECONDS + 5) else store.incr(key)
+    key = store.make_and_validate_key(f"rate:{token.key_id}:{window}")
+    pipeline = store._cache.get_client(key, write=True).pipeline()  # noqa: SLF001 (Django's Redis client)
+    pipeline.incr(key)
+    pipeline.expire(key, WINDOW_SECONDS + 5, nx=True)
+    count = pipeline.execute()[0]
     limit = settings.API_RATE_LIMIT_PER_MINUTE
     if count > limit:
         retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
         raise RateLimited(retry_after=retry_after, limit=limit)
+    return count
 
 
 def note_use(token: ApiToken) -> None:
-    """Stamp the token's last use, at most once a minute (a write per request would
-    make every read a write)."""
-    if cache().add(f"used:{token.key_id}", 1, timeout=LAST_USED_EVERY_SECONDS):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    """Stamp the token's last use: on its first request of each minute's window, so
+    at most once a minute (a write on every request would make every read a write)."""
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
 
 
 def authenticate(request) -> ApiToken:
@@ -63,8 +67,8 @@ def authenticate(request) -> ApiToken:
     token = tokens.authenticate(raw.strip()) if scheme.lower() == "bearer" else None
     if token is None:
         raise NotAuthenticated
-    check_rate(token)
-    note_use(token)
+    if check_rate(token) == 1:
+        note_use(token)
     request._api_token = token
     return token
 
