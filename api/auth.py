@@ -30,7 +30,7 @@ def check_rate(token: ApiToken, now: float | None = None) -> int:
     window, in Redis, shared by every web process); RateLimited once it is over.
     Returns the request's number in its window.
 
-    One round trip: INCR and EXPIRE in a pipeline, on the "api" cache's own Redis
+    One round trip: INCR and EXPIRE in a transaction, on the "api" cache's own Redis
     client (Django's ``cache.incr`` asks EXISTS first, and the window's first request
     would need an ADD as well)."""
     now = now if now is not None else time.time()
@@ -39,7 +39,7 @@ def check_rate(token: ApiToken, now: float | None = None) -> int:
     key = store.make_and_validate_key(f"rate:{token.key_id}:{window}")
     pipeline = store._cache.get_client(key, write=True).pipeline()  # noqa: SLF001 (Django's Redis client)
     pipeline.incr(key)
-    pipeline.expire(key, WINDOW_SECONDS + 5, nx=True)
+    pipeline.expire(key, WINDOW_SECONDS + 5)  # each window has its own key (EXPIRE NX needs Redis 7)
     count = pipeline.execute()[0]
     limit = settings.API_RATE_LIMIT_PER_MINUTE
     if count > limit:

@@ -3,11 +3,14 @@ webhook endpoints (add, change, disable, enable, remove; their deliveries, with 
 attempt, and Redeliver). Partner managers only, each acting on their own partner's
 rows: another partner's ids are a 404."""
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from api import tokens, webhooks
 from api.error_codes import ApiError
@@ -175,3 +178,21 @@ def redeliver(request, delivery_id):
         return redirect("api_page:endpoint", endpoint_id=endpoint_id)
     messages.success(request, f"{delivery.message.event_type} {delivery.message.uid} is being sent again.")
     return redirect("api_page:endpoint", endpoint_id=delivery.endpoint_id)
+
+
+@csrf_exempt
+@require_POST
+def local_webhook_receiver(request):
+    """Local development only: a webhook receiver for the demo's endpoint, so the
+    deliveries page shows real attempts. It verifies the signature as a partner's
+    receiver would (Standard Webhooks) and answers 200, or 400 if it does not verify."""
+    if not settings.LOCAL_OUTBOX_ENABLED:
+        raise Http404
+    url = request.build_absolute_uri()
+    for secret in WebhookEndpoint.objects.filter(url=url).values_list("secret", flat=True):
+        try:
+            payload = Webhook(secret).verify(request.body, dict(request.headers))
+        except WebhookVerificationError:
+            continue
+        return JsonResponse({"verified": True, "type": payload.get("type"), "id": request.headers["webhook-id"]})
+    return JsonResponse({"verified": False}, status=400)

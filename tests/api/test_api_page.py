@@ -1,7 +1,10 @@
 """The API page without a browser: partner managers only, their own partner's
 tokens and endpoints only, the secret never kept, endpoints checked and audited."""
 
+import io
+
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AuditEvent
 from api.models import ApiToken, WebhookDelivery, WebhookEndpoint
@@ -85,3 +88,39 @@ def test_redeliver_from_the_endpoint_page(client, alice, acme, django_capture_on
     assert len(receiver.requests) == 2
     page = client.get(reverse("api_page:endpoint", args=[endpoint.pk]))
     assert b"by hand" in page.content
+
+
+def test_the_local_receiver_verifies_signatures(client, settings, alice, acme):
+    from api.delivery import signed_request
+    from api.webhooks import new_secret, publish
+
+    endpoint = WebhookEndpoint.objects.create(
+        partner=alice.partner,
+        url="http://testserver/api/local-webhook-receiver/",
+        event_types=["order.requested"],
+        secret=new_secret(),
+        created_by=alice,
+    )
+    publish("order.requested", partner_id=alice.partner_id, data={"hello": "world"})
+    body, headers = signed_request(WebhookDelivery.objects.get(endpoint=endpoint), now=timezone.now())
+    meta = {
+        f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items() if name != "content-type"
+    }
+    url = "/api/local-webhook-receiver/"
+    settings.LOCAL_OUTBOX_ENABLED = False
+    assert client.post(url, body, content_type="application/json", **meta).status_code == 404
+    settings.LOCAL_OUTBOX_ENABLED = True
+    answer = client.post(url, body, content_type="application/json", **meta)
+    assert answer.status_code == 200 and answer.json()["verified"] is True
+    assert (
+        client.post(url, body.replace(b"world", b"earth"), content_type="application/json", **meta).status_code == 400
+    )
+
+
+def test_the_demo_has_a_webhook_endpoint_with_deliveries(db):
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+    endpoint = WebhookEndpoint.objects.get(partner__name="Northwind Security")
+    assert endpoint.url.endswith("/api/local-webhook-receiver/")
+    assert WebhookDelivery.objects.filter(endpoint=endpoint).count() >= 5
