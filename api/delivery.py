@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 import urllib3
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
@@ -249,7 +249,3 @@ def take_due(now: datetime | None = None, limit: int = SWEEP_BATCH) -> list[int]
     with transaction.atomic(durable=True), connection.cursor() as cursor:
         cursor.execute(_SWEEP_SQL, {"now": now, "lease_until": now + QUEUE_LEASE, "limit": limit})
         return [row[0] for row in cursor.fetchall()]
-
-
-def pending_count(endpoint) -> int:
-    return WebhookDelivery.objects.filter(endpoint=endpoint).filter(Q(next_attempt_at__isnull=False)).count()

@@ -6,7 +6,7 @@ Request bodies are strict (a number is a JSON number, unknown fields are refused
 and every string is bounded and free of NUL characters, which PostgreSQL cannot
 store: what the schema allows is what the services accept."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from django.conf import settings
@@ -345,5 +345,3 @@ def notice_dict(notice) -> dict:
         "error": notice.error,
     }
 
-
-__all__ = ["date"]
