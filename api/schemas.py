@@ -344,4 +344,3 @@ def notice_dict(notice) -> dict:
         "recipient_count": notice.recipient_count,
         "error": notice.error,
     }
-
