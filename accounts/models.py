@@ -124,6 +124,16 @@ class AuditEvent(models.Model):
         TWO_FACTOR_LOCKED_OUT = "two_factor.locked_out", "Two-factor codes paused after failures"
         TWO_FACTOR_REQUIREMENT_CHANGED = "two_factor.requirement_changed", "Two-factor requirement changed"
         REMINDER_SCHEDULE_CHANGED = "notifications.schedule_changed", "Reminder schedule changed"
+        # The partner API (api.events).
+        CUSTOMER_CREATED = "customer.created", "Customer created"
+        API_TOKEN_CREATED = "api_token.created", "API token created"
+        API_TOKEN_REVOKED = "api_token.revoked", "API token revoked"
+        WEBHOOK_ENDPOINT_ADDED = "webhook_endpoint.added", "Webhook endpoint added"
+        WEBHOOK_ENDPOINT_CHANGED = "webhook_endpoint.changed", "Webhook endpoint changed"
+        WEBHOOK_ENDPOINT_REMOVED = "webhook_endpoint.removed", "Webhook endpoint removed"
+        WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled", "Webhook endpoint disabled"
+        WEBHOOK_ENDPOINT_ENABLED = "webhook_endpoint.enabled", "Webhook endpoint enabled"
+        WEBHOOK_REDELIVERED = "webhook.redelivered", "Webhook redelivered"
 
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -140,6 +150,8 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["customer", "-at"]),
             models.Index(fields=["action", "-at"]),
+            # The partner API's audit list, newest first.
+            models.Index(fields=["partner", "-at", "-id"], name="audit_partner_idx"),
         ]
 
     def __str__(self):

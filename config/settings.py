@@ -56,6 +56,8 @@ SHARED_APPS = [
     "licences",
     "notifications",
     "demo",
+    "api",
+    "ninja",  # its bundled Swagger UI files, served by the project (no CDN)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -297,6 +299,37 @@ PASSWORD_RESET_WINDOW_SECONDS = envint("PASSWORD_RESET_WINDOW_SECONDS", 60 * 60)
 # How many proxies in front of the app append to X-Forwarded-For: 0 trusts only the
 # socket's address (gunicorn facing the internet, or the local server).
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+# --- Partner API and webhooks (api/) ---------------------------------------------------
+# The API's own cache, in Redis: the per-token rate limit and last-use stamps must be
+# shared by every web process. A cache alias of its own ("api", with plain keys: a
+# token's count is the same whichever schema a request ends in), kept apart from
+# CACHES["default"] and whatever else uses it.
+CACHES["api"] = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": os.environ.get("API_CACHE_URL") or CELERY_BROKER_URL,
+    "KEY_PREFIX": "api",
+    "TIMEOUT": 120,
+}
+API_RATE_LIMIT_PER_MINUTE = envint("API_RATE_LIMIT_PER_MINUTE", 600)
+# Webhook URLs on loopback (http://127.0.0.1:...) are refused unless this is on: it is
+# on locally (DEBUG) and in the tests, never by default in production.
+WEBHOOKS_ALLOW_LOOPBACK = envbool("WEBHOOKS_ALLOW_LOOPBACK", DEBUG)
+WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Failed deliveries are retried with exponential backoff for this long...
+WEBHOOK_RETRY_HOURS = envint("WEBHOOK_RETRY_HOURS", 24)
+# ... and an endpoint failing for this long is disabled (its partner's managers are emailed).
+WEBHOOK_DISABLE_AFTER_DAYS = envint("WEBHOOK_DISABLE_AFTER_DAYS", 5)
+WEBHOOK_SWEEP_INTERVAL_SECONDS = envint("WEBHOOK_SWEEP_INTERVAL_SECONDS", 30)
+CELERY_BEAT_SCHEDULE["send-due-webhooks"] = {
+    "task": "api.tasks.send_due_webhooks",
+    "schedule": timedelta(seconds=WEBHOOK_SWEEP_INTERVAL_SECONDS),
+    "options": {"expires": WEBHOOK_SWEEP_INTERVAL_SECONDS},
+}
+CELERY_BEAT_SCHEDULE["forget-idempotency-keys"] = {
+    "task": "api.tasks.forget_old_idempotency_keys",
+    "schedule": timedelta(hours=1),
+    "options": {"expires": 3600},
+}
 
 # --- Product limits ----------------------------------------------------------------------
 LICENCE_ORDER_MAX_QUANTITY = envint("LICENCE_ORDER_MAX_QUANTITY", 100_000)

@@ -19,3 +19,5 @@ CELERY_TASK_ALWAYS_EAGER = True
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Request threads of the live server must not keep connections open past the test.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Webhook tests deliver to a real HTTP receiver on 127.0.0.1.
+WEBHOOKS_ALLOW_LOOPBACK = True

@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("licences.urls")),
     path("", include("learners.urls")),
     path("", include("notifications.urls")),
+    path("", include("api.urls")),
+    path("partner/api/", include("api.page_urls")),
     path("outbox/", local_outbox, name="local_outbox"),
     path("admin/", admin.site.urls),
 ]

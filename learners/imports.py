@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from common.spreadsheet import safe_row
 from common.uploads import too_large
-from learners import csv_files, events, reads, seats
+from learners import csv_files, events, reads, seats, signals
 from learners.error_codes import CsvErrorCode, LearnerError, LearnerErrorCode, StalePreview
 from learners.models import Allocation, CsvUpload, Learner
 from learners.seats import Candidates
@@ -373,6 +373,10 @@ def import_allocation(
         events.allocation_imported(
             customer, actor=acting_user, in_manage_mode=in_manage_mode, upload=upload, counts=counts, outcome=outcome
         )
+        if outcome.allocated:
+            signals.learners_renewed.send(
+                Allocation, customer=customer, outcome=outcome, selection="csv", acting_user=acting_user
+            )
     return ImportAllocationPreview.of(upload, column, counts)
 
 

@@ -33,7 +33,7 @@ from django.db import connection, transaction
 from django.db.models import CharField, F, QuerySet, Value
 from django.utils import timezone
 
-from learners import events, reads
+from learners import events, reads, signals
 from learners.error_codes import LearnerError, LearnerErrorCode
 from learners.models import Allocation, Learner, LearnerStatus
 from licences.models import LicenceOrder
@@ -220,6 +220,8 @@ def give_seats(customer, candidates: Candidates, *, acting_user, now, order_id=N
                     "The free licences changed while allocating. Nothing was changed; try again.",
                     code=LearnerErrorCode.SEATS_CHANGED,
                 )
+    if taken == outcome.allocated and outcome.eligible and (order_id is None or not reads.free_seats(customer, now)):
+        signals.seats_exhausted.send(Allocation, customer=customer, outcome=outcome, acting_user=acting_user)
     return outcome
 
 
@@ -294,6 +296,11 @@ def renew_expired(
             selected=outcome.eligible if select_all else len(ids),
             outcome=outcome,
         )
+        if outcome.allocated:
+            selection = "select_all" if select_all else "one_by_one"
+            signals.learners_renewed.send(
+                Allocation, customer=customer, outcome=outcome, selection=selection, acting_user=acting_user
+            )
     return outcome
 
 

@@ -42,7 +42,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from licences.models import LicenceOrder, OrderStatus
-from notifications import emails
+from notifications import emails, signals
 from notifications.models import OPEN_STATES, EmailKind, EmailState, OrderEmail
 from notifications.planning import SCHEDULE_CHANGED
 
@@ -269,10 +269,24 @@ def _send(claim: Claim, now: datetime) -> tuple[str, int]:
     return emails.expiry_notice(order)
 
 
+def _tell_the_apps_above(claim: Claim, reason: str | None) -> None:
+    """On an email's first attempt: a reminder still true means the order's licences
+    are expiring, an expiry notice that they expired (notifications.signals; the
+    API's webhooks subscribe), whether or not anyone is there to email."""
+    if claim.attempt != 1 or claim.kind not in (EmailKind.REMINDER, EmailKind.EXPIRY):
+        return
+    if claim.kind == EmailKind.REMINDER:
+        if reason is None:
+            signals.licences_expiring.send(LicenceOrder, order=claim.order, lead_hours=claim.lead_hours)
+    elif reason != COMPANY_INACTIVE:
+        signals.licences_expired.send(LicenceOrder, order=claim.order)
+
+
 def deliver(claim: Claim, now: datetime) -> str:
     """Send a claimed email, or skip it when it is no longer true, and record the
     outcome; returns the email's new state."""
     reason = why_not_send(claim, now)
+    _tell_the_apps_above(claim, reason)
     if reason is not None:
         return record_skipped(claim, reason)
     try:

@@ -28,7 +28,7 @@ def test_the_expired_licences_tab_costs_the_same_for_5_or_300_learners(client, a
 def test_select_all_costs_the_same_for_10_or_1000_learners(client, alice, dana, acme):
     client.force_login(dana)
     expired_learners_of(acme, 10, alice, prefix="few")
-    assigned_order(acme, 10, alice)
+    assigned_order(acme, 11, alice)  # a seat left over, as below: emptying the pool is an event of its own
     few = count_queries(lambda: client.post("/licences/expired/renew/", {"select_all": "on"}))
     expired_learners_of(acme, 1000, alice, prefix="many")
     assigned_order(acme, 400, alice)

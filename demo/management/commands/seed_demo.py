@@ -26,11 +26,15 @@ gets no "licences ready" email (it is recorded as skipped).
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
+from api.error_codes import ApiError
+from api.models import WebhookEndpoint, WebhookEventType
+from api.webhooks import add_endpoint
 from customers.models import Customer
 from customers.services import create_customer
 from learners import seats
@@ -99,6 +103,7 @@ class Command(BaseCommand):
                     _user(email, full_name, Role.PARTNER_MANAGER, partner=partners[partner_name])
             # An operator, for the local outbox (operators only) and the admin.
             _user(*OPERATOR, Role.OPERATOR, is_staff=True, is_superuser=True)
+        self._webhook_endpoint(partners["Northwind Security"])
         for name, partner_name, schema, tz, manager, learner in CUSTOMERS:
             customer = Customer.objects.filter(schema_name=schema).first() or create_customer(
                 name=name, partner=partners[partner_name], time_zone=tz, schema_name=schema
@@ -114,7 +119,28 @@ class Command(BaseCommand):
                 partner_manager = User.objects.filter(partner=customer.partner, role=Role.PARTNER_MANAGER).first()
                 LICENCE_STORIES[schema](customer, partner_manager, manager_user)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
+        self.stdout.write("Make an API token on the partner dashboard's API page (see README.md, The partner API).")
         self.stdout.write(demo_sign_ins())
+
+    def _webhook_endpoint(self, partner):
+        """Northwind's webhook endpoint, made before the licence stories so their
+        events are delivered to it: the local receiver (/api/local-webhook-receiver/),
+        which verifies each signature. The worker delivers them once it runs; the
+        first tries may fail while the web server starts, and are retried."""
+        url = f"{settings.SITE_URL}/api/local-webhook-receiver/"
+        if WebhookEndpoint.objects.filter(partner=partner).exists():
+            return
+        manager = User.objects.filter(partner=partner, role=Role.PARTNER_MANAGER).order_by("email").first()
+        try:
+            add_endpoint(
+                partner,
+                url=url,
+                event_types=WebhookEventType.values,
+                description="Local receiver (demo): verifies each signature",
+                acting_user=manager,
+            )
+        except ApiError as refused:  # loopback is refused outside local development
+            self.stdout.write(f"No demo webhook endpoint: {refused}")
 
 
 def _user(email, full_name, role, **company):

@@ -1,0 +1,116 @@
+"""Licence orders: the partner's list with the Requested Orders filters, one order,
+request (for a customer), assign, cancel. Every change is the services' own
+(licences.services), so the rules, the audit log and the emails are the pages'."""
+
+from datetime import date
+from typing import Literal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import QueryDict
+from ninja import Path, Query, Router, Status
+
+from accounts.models import Role, User
+from api.auth import read_token, write_token
+from api.cursors import Ordering, page
+from api.problems import ApiNotFound, field_errors_of_form, validation_problem
+from api.routes._common import CHANGE_PROBLEMS, COMMON_PROBLEMS, MAX_ID, acting_user, partner_customer, partner_of
+from api.schemas import ORDER_VALUES, OrderIn, OrderList, OrderOut, order_dict
+from licences import services
+from licences.filters import RequestedOrderFilter
+from licences.models import LicenceOrder
+from partners.services import customers_of
+
+router = Router(tags=["Orders"])
+NEWEST_FIRST = Ordering("requested_at", "id", descending=True, first_is_time=True)
+
+
+def partner_orders(partner):
+    return LicenceOrder.objects.filter(customer__partner=partner)
+
+
+def _one(partner, order_id) -> dict:
+    values = partner_orders(partner).filter(pk=order_id).values(*ORDER_VALUES).first()
+    if values is None:
+        raise ApiNotFound("No such order.")
+    return order_dict(values)
+
+
+@router.get("/orders", response={200: OrderList, **COMMON_PROBLEMS}, auth=read_token)
+def list_orders(
+    request,
+    customer: int | None = Query(None, ge=1, le=MAX_ID, description="One of your customers' ids."),
+    status: Literal["requested", "assigned", "cancelled", "any"] = Query(
+        "requested", description="Requested Orders shows requested orders unless told otherwise."
+    ),
+    requested_from: date | None = Query(None, description="On the customer's calendar, from 2000-01-01."),
+    requested_to: date | None = Query(None, description="On the customer's calendar, until 2999-12-31."),
+    quantity_min: int | None = Query(None, ge=1, le=settings.LICENCE_ORDER_MAX_QUANTITY),
+    quantity_max: int | None = Query(None, ge=1, le=settings.LICENCE_ORDER_MAX_QUANTITY),
+    requester: str | None = Query(
+        None,
+        pattern=r"^(customers|[1-9][0-9]{0,17})$",
+        description="`customers` (their managers) or a partner manager's id.",
+    ),
+    cursor: str | None = Query(None, max_length=500),
+    limit: int = Query(25, ge=1, le=100),
+):
+    """The partner's orders across its customers, newest first, with the same filters as Requested Orders."""
+    partner = partner_of(request)
+    data = QueryDict(mutable=True)
+    for name, value in (
+        ("customer", customer),
+        ("status", status),
+        ("requested_from", requested_from),
+        ("requested_to", requested_to),
+        ("quantity_min", quantity_min),
+        ("quantity_max", quantity_max),
+        ("requester", requester),
+    ):
+        if value is not None:
+            data[name] = value.isoformat() if isinstance(value, date) else str(value)
+    managers = User.objects.filter(partner=partner, role=Role.PARTNER_MANAGER).order_by("full_name", "email")
+    orders = partner_orders(partner)
+    filterset = RequestedOrderFilter(data, orders, customers=customers_of(partner), managers=managers)
+    if not filterset.is_valid():
+        return validation_problem(field_errors_of_form(filterset.form.errors))
+    found = page(filterset.qs.values(*ORDER_VALUES), NEWEST_FIRST, cursor, limit)
+    return {"items": [order_dict(row) for row in found.rows], "next_cursor": found.next_cursor}
+
+
+@router.get("/orders/{order_id}", response={200: OrderOut, **COMMON_PROBLEMS}, auth=read_token)
+def get_order(request, order_id: int = Path(..., ge=1, le=MAX_ID)):
+    return _one(partner_of(request), order_id)
+
+
+@router.post("/customers/{customer_id}/orders", response={201: OrderOut, **CHANGE_PROBLEMS}, auth=write_token)
+def request_order(request, body: OrderIn, customer_id: int = Path(..., ge=1, le=MAX_ID)):
+    """Request Licences for a customer: a new order in state requested, to assign when ready."""
+    customer = partner_customer(request, customer_id)
+    try:
+        order = services.request_order(customer, body.quantity, acting_user=acting_user(request))
+    except ValidationError as error:
+        raise ValidationError({"quantity": error.error_list}) from None
+    return Status(201, _one(partner_of(request), order.pk))
+
+
+def _act(request, action, order_id):
+    partner = partner_of(request)
+    try:
+        order = action(order_id, acting_user=acting_user(request), partner=partner)
+    except LicenceOrder.DoesNotExist:
+        raise ApiNotFound("No such order.") from None
+    return _one(partner, order.pk)
+
+
+@router.post("/orders/{order_id}/assign", response={200: OrderOut, **CHANGE_PROBLEMS}, auth=write_token)
+def assign_order(request, order_id: int = Path(..., ge=1, le=MAX_ID)):
+    """Assign a requested order: its licences are valid for 12 calendar months from now, and the customer's
+    managers are emailed. `order_not_requested` (409) if it is no longer requested."""
+    return _act(request, services.assign_order, order_id)
+
+
+@router.post("/orders/{order_id}/cancel", response={200: OrderOut, **CHANGE_PROBLEMS}, auth=write_token)
+def cancel_order(request, order_id: int = Path(..., ge=1, le=MAX_ID)):
+    """Cancel a requested order. `order_not_requested` (409) if it is no longer requested."""
+    return _act(request, services.cancel_order, order_id)

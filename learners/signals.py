@@ -1,0 +1,17 @@
+"""What the seat engine tells the apps above it, sent inside the action's transaction
+(receivers defer their side effects to the commit), by ``Allocation``:
+
+- ``learners_renewed``: expired learners were renewed (Expired Licences, or Import
+  Allocation), with ``customer``, ``outcome`` (learners.seats.AllocationOutcome),
+  ``selection`` (one_by_one, select_all or csv) and ``acting_user``;
+- ``seats_exhausted``: giving seats took the customer's last free seat, or left
+  learners waiting because none was free, with ``customer``, ``outcome`` and
+  ``acting_user``.
+
+The API's webhooks subscribe to them (api.receivers), as notifications subscribes to
+licences.signals: the layers run one way."""
+
+from django.dispatch import Signal
+
+learners_renewed = Signal()
+seats_exhausted = Signal()

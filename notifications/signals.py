@@ -1,0 +1,13 @@
+"""What the email scan tells the apps above it, sent by ``LicenceOrder`` with
+``order`` (and, for a reminder, its ``lead_hours``), once per ledger row (its first attempt; a retry or a
+taken-over claim sends nothing), from notifications.services.deliver:
+
+- ``licences_expiring``: one of an order's reminders fell due and is still true;
+- ``licences_expired``: an order's licences expired.
+
+The API's webhooks subscribe to them (api.receivers)."""
+
+from django.dispatch import Signal
+
+licences_expiring = Signal()
+licences_expired = Signal()
