@@ -52,8 +52,8 @@ from customers.schemas import (
 # Options for which each schema runs Django's own migrate command.
 ONE_BY_ONE_OPTIONS = ("app_label", "migration_name", "fake", "fake_initial", "prune", "plan", "run_syncdb")
 
-# Schemas per task handed to a worker: small enough to share the work out evenly,
-# large enough that a worker prepares its plan once for many schemas.
+# Schemas per task handed to a worker, at most: small enough to share the work out
+# evenly, large enough that a worker prepares its plan once for many schemas.
 CHUNK = 25
 
 
@@ -277,6 +277,8 @@ class CustomerSchemasExecutor(MigrationExecutor):
             return
         for lacking, group in behind.items():
             applying = sorted(f"{app}.{name}" for app, name in lacking & on_disk.required)
+            if len(applying) > 4:
+                applying = [*applying[:2], f"... {len(applying) - 3} more ...", applying[-1]]
             self.write(f"  {len(group):,} to migrate: {', '.join(applying)}")
         template = [TEMPLATE_SCHEMA for group in behind.values() if TEMPLATE_SCHEMA in group]
         if template:
@@ -285,9 +287,11 @@ class CustomerSchemasExecutor(MigrationExecutor):
             with self.template_locked():
                 outcome.add(migrate_schemas(lacking, template, self.options, {}))
         groups = [(lacking, group) for lacking, group in behind.items() if group]
+        workers = 1
         if groups:
-            outcome.add(self.migrate_groups(groups, count - len(template), started))
-        self.report(outcome, len(schemas), started, workers=self.workers(count))
+            workers = self.workers(count - len(template))
+            outcome.add(self.migrate_groups(groups, count - len(template), workers, started))
+        self.report(outcome, len(schemas), started, workers)
 
     def workers(self, count):
         wanted = self.options.get("parallel") or getattr(settings, "TENANT_MIGRATION_WORKERS", 2)
@@ -295,23 +299,22 @@ class CustomerSchemasExecutor(MigrationExecutor):
         # on this connection.
         if self.connection.in_atomic_block:
             return 1
-        return max(1, min(int(wanted), (count + CHUNK - 1) // CHUNK))
+        return max(1, min(int(wanted), count))
 
-    def migrate_groups(self, groups, count, started) -> Outcome:
-        workers = self.workers(count)
+    def migrate_groups(self, groups, count, workers, started) -> Outcome:
+        # About four tasks per worker, so that one slow chunk does not leave the others idle.
+        chunk = max(1, min(CHUNK, -(-count // (workers * 4))))
+        tasks = [(lacking, group[i : i + chunk]) for lacking, group in groups for i in range(0, len(group), chunk)]
         if workers == 1:
-            outcome = Outcome()
-            plans = {}
-            for lacking, group in groups:
-                for start in range(0, len(group), CHUNK):
-                    outcome.add(migrate_schemas(lacking, group[start : start + CHUNK], self.options, plans))
-                    self.progress(outcome, count, started)
+            outcome, plans = Outcome(), {}
+            for lacking, schemas in tasks:
+                outcome.add(migrate_schemas(lacking, schemas, self.options, plans))
+                self.progress(outcome, count, started)
             return outcome
         options = {k: v for k, v in self.options.items() if k not in ("stdout", "stderr")}
         # Forked workers inherit Django, set up; not this process's connection.
         connections.close_all()
         outcome = Outcome()
-        tasks = [(lacking, group[i : i + CHUNK]) for lacking, group in groups for i in range(0, len(group), CHUNK)]
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
             futures = {pool.submit(migrate_chunk, lacking, chunk, options): chunk for lacking, chunk in tasks}
             for future in as_completed(futures):
