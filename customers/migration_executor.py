@@ -28,6 +28,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 
@@ -41,9 +42,11 @@ from django_tenants.migration_executors import get_executor as get_django_tenant
 from django_tenants.migration_executors.base import MigrationExecutor, run_migrations
 
 from customers.schemas import (
+    RUN_LOCK,
     TEMPLATE_LOCK,
     TEMPLATE_SCHEMA,
     Key,
+    advisory_lock,
     is_behind,
     migrations_on_disk,
     missing_migrations,
@@ -199,25 +202,28 @@ class CustomerSchemasExecutor(MigrationExecutor):
         self.out = OutputWrapper(self.options.get("stdout") or sys.stdout)
         self.err = OutputWrapper(self.options.get("stderr") or sys.stderr)
         self.verbosity = int(self.options.get("verbosity", 1))
-        if self.PUBLIC_SCHEMA_NAME in tenants:
-            # The shared apps first, as django-tenants does; a failure here stops the run.
-            run_migrations(self.args, self.options, self.codename, self.PUBLIC_SCHEMA_NAME)
-            tenants.remove(self.PUBLIC_SCHEMA_NAME)
-            if not tenants:
-                return
         checking = self.options.get("check_unapplied")
-        # Every customer (not one named by --schema): the template goes along, first.
+        # Every customer, not one named by --schema (nor a new customer's schema being
+        # migrated inside its transaction): one such run at a time, the template first.
         all_customers = not self.options.get("schema_name")
-        if all_customers:
-            if not checking:
-                self.ensure_template_schema()
-            tenants.insert(0, TEMPLATE_SCHEMA)
-        started = time.perf_counter()
-        if any(self.options.get(option) for option in ONE_BY_ONE_OPTIONS):
-            outcome = self.one_by_one(tenants)
-            self.report(outcome, len(tenants), started)
-        else:
-            self.migrate_behind(tenants, started)
+        one_at_a_time = all_customers and not checking
+        with advisory_lock(RUN_LOCK, using=self.TENANT_DB_ALIAS) if one_at_a_time else nullcontext():
+            if self.PUBLIC_SCHEMA_NAME in tenants:
+                # The shared apps first, as django-tenants does; a failure here stops the run.
+                run_migrations(self.args, self.options, self.codename, self.PUBLIC_SCHEMA_NAME)
+                tenants.remove(self.PUBLIC_SCHEMA_NAME)
+                if not tenants:
+                    return
+            started = time.perf_counter()
+            if all_customers:
+                if not checking:
+                    self.ensure_template_schema()
+                tenants.insert(0, TEMPLATE_SCHEMA)
+            if any(self.options.get(option) for option in ONE_BY_ONE_OPTIONS):
+                outcome = self.one_by_one(tenants)
+                self.report(outcome, len(tenants), started)
+            else:
+                self.migrate_behind(tenants, started)
 
     def run_multi_type_migrations(self, tenants):
         raise NotImplementedError("Multi-type tenants are not used here; use --executor=standard.")
@@ -235,21 +241,6 @@ class CustomerSchemasExecutor(MigrationExecutor):
     def ensure_template_schema(self):
         with self.connection.cursor() as cursor:
             cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{TEMPLATE_SCHEMA}"')
-
-    def template_locked(self):
-        executor = self
-
-        class Locked:
-            def __enter__(self):
-                with executor.connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_lock(%s)", [TEMPLATE_LOCK])
-
-            def __exit__(self, *exc):
-                if executor.connection.connection is not None:
-                    with executor.connection.cursor() as cursor:
-                        cursor.execute("SELECT pg_advisory_unlock(%s)", [TEMPLATE_LOCK])
-
-        return Locked()
 
     # --- Only the schemas behind ---------------------------------------------------------
 
@@ -284,7 +275,7 @@ class CustomerSchemasExecutor(MigrationExecutor):
         if template:
             lacking = missing[TEMPLATE_SCHEMA]
             behind[lacking].remove(TEMPLATE_SCHEMA)
-            with self.template_locked():
+            with advisory_lock(TEMPLATE_LOCK, using=self.TENANT_DB_ALIAS):
                 outcome.add(migrate_schemas(lacking, template, self.options, {}))
         groups = [(lacking, group) for lacking, group in behind.items() if group]
         workers = 1

@@ -1,19 +1,25 @@
 """Customer schemas by the thousand: which ones are behind the migrations on disk,
-read for every schema in a few queries, and the template schema that new customers
-are cloned from.
+read for every schema in a few queries, and the template schema that new customers'
+schemas are copied from.
 
 Every customer schema records in its own ``django_migrations`` every migration of
 every app (django-tenants runs the whole plan in each schema; the router makes the
 shared apps' operations no-ops there). A schema is current when it has recorded every
 migration of the graph on disk. The template is one more schema, kept current by
-``migrate_schemas`` (customers.migration_executor) and cloned whole, tables, indexes
-and its record of migrations, into each new customer's schema."""
+``migrate_schemas`` (customers.migration_executor) and copied whole, tables, indexes
+and its record of migrations, into each new customer's schema.
+
+The copy is made here rather than by django-tenants' ``clone_schema`` SQL function:
+that one loses tables' storage options (learners_allocation's fillfactor, which the
+renewals' in-place updates rely on), took several times as long here, and re-creates
+its few thousand lines of PL/pgSQL for every schema it makes."""
 
 # ruff: noqa: S608
 # SQL is built here only from names, each quoted by _quote or _literal; values go as
 # parameters.
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
@@ -24,9 +30,12 @@ from django_tenants.utils import get_tenant_database_alias
 
 TEMPLATE_SCHEMA = settings.CUSTOMER_TEMPLATE_SCHEMA
 
-# Taken shared by each clone, exclusive while the template is migrated, so that no
-# new customer copies a template halfway through a migration.
+# Advisory locks. The template's: taken shared by each copy, exclusive while the
+# template is migrated, so that no new customer copies a half-migrated template.
+# The run's: one migrate_schemas over every customer at a time (two deploys, or two
+# containers starting at once); the second waits for the first.
 TEMPLATE_LOCK = 0x637573745F746D70  # "cust_tmp"
+RUN_LOCK = 0x637573745F6D6967  # "cust_mig"
 
 # Schemas read per statement: one UNION ALL branch each.
 SCHEMAS_PER_QUERY = 500
@@ -106,6 +115,21 @@ def missing_migrations(schemas, on_disk: MigrationsOnDisk, *, using=None) -> dic
             for schema, lacking in cursor.fetchall():
                 missing[schema] = frozenset(tuple(key.split(".", 1)) for key in lacking)
     return missing
+
+
+@contextmanager
+def advisory_lock(key: int, *, using=None):
+    """Hold a session advisory lock on a connection of its own: Django's connection
+    is closed before workers are forked and after a failing schema, and closing it
+    must not let the lock go."""
+    wrapper = connections[using or get_tenant_database_alias()]
+    session = wrapper.get_new_connection(wrapper.get_connection_params())
+    try:
+        session.autocommit = True
+        session.execute("SELECT pg_advisory_lock(%s)", [key])
+        yield
+    finally:
+        session.close()
 
 
 def is_behind(missing: frozenset[Key] | None, on_disk: MigrationsOnDisk) -> bool:

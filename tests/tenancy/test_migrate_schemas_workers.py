@@ -1,17 +1,21 @@
 """migrate_schemas as an operator runs it (manage.py, in its own process) with two
 worker processes: the schemas behind are shared out, the one that fails is listed,
-the others are migrated, and the exit status is non-zero."""
+the others are migrated, and the exit status is non-zero. And one run over every
+customer at a time."""
 
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from urllib.parse import quote
 
-from django.db import connection
+from django.db import connection, connections
 
+from customers.schemas import RUN_LOCK, advisory_lock
 from customers.services import create_customer
-from tests.tenancy.conftest import LATEST, applied, has_column
+from tests.tenancy.conftest import LATEST, applied, has_column, migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,3 +60,28 @@ def test_workers_migrate_the_schemas_behind_and_report_the_one_that_fails(tenant
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP SCHEMA " + ", ".join(schemas) + " CASCADE")
+
+
+def test_a_second_run_waits_for_the_first(tenant_transactional_db):
+    done = threading.Event()
+
+    def second_run():
+        try:
+            migrate(tenant=True, verbosity=0)
+        finally:
+            connections.close_all()
+            done.set()
+
+    with advisory_lock(RUN_LOCK):  # the first run
+        thread = threading.Thread(target=second_run)
+        thread.start()
+        deadline = time.monotonic() + 20
+        waiting = 0
+        while not waiting and time.monotonic() < deadline:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                waiting = cursor.fetchone()[0]
+            time.sleep(0.05)
+        assert waiting == 1 and not done.is_set()
+    assert done.wait(30)
+    thread.join()
