@@ -374,12 +374,12 @@ def report(args, total, yardstick, seconds, pages, ours_noop, stock_noop, ours_a
         f"{f'migrate_schemas, nothing to apply, {total:,} schemas':<58}{ours_noop.seconds:>11.1f}s"
         f"{stock_noop.seconds:>17.1f}s{'< 60 s':>12}"
     )
-    print(f"{'  (django-tenants: --executor=standard)':<58}")
+    print("  (django-tenants: --executor=standard)")
     print(
         f"{f'one new tenant migration (an index), {total:,} schemas':<58}{ours_apply.seconds:>11.1f}s"
         f"{stock_apply.seconds:>17.1f}s{'< 180 s':>12}"
     )
-    print(f"{'  (django-tenants: --executor=multiprocessing, 2 processes)':<58}")
+    print("  (django-tenants: --executor=multiprocessing, 2 processes)")
     print(
         f"{'  peak memory of the largest process':<58}{ours_apply.peak_mib:>9.0f} MiB{stock_apply.peak_mib:>14.0f} MiB"
     )

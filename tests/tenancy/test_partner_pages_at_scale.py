@@ -15,10 +15,11 @@ from tests.conftest import CaptureStatements
 # Each page, and the customer its first page shows at a given count: by name, or
 # (Requested Orders) the newest order's.
 PAGES = [
-    ("partners:companies", "", lambda count: 1),
-    ("licences:partner_orders", "", lambda count: count),
-    ("licences:partner_orders", "?filters=open", lambda count: count),  # Add Filter: every customer a choice
-    ("notifications:upcoming_expiries", "", lambda count: 1),
+    pytest.param("partners:companies", "", lambda count: 1, id="Company"),
+    pytest.param("licences:partner_orders", "", lambda count: count, id="Requested Orders"),
+    # Add Filter open: every customer is a choice.
+    pytest.param("licences:partner_orders", "?filters=open", lambda count: count, id="Requested Orders, Add Filter"),
+    pytest.param("notifications:upcoming_expiries", "", lambda count: 1, id="Upcoming expiries"),
 ]
 
 
