@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from customers.schemas import TEMPLATE_SCHEMA, migrations_on_disk
 
@@ -37,6 +38,22 @@ SELECT 'sequence', c.relname, concat_ws(' ', s.seqtypid::regtype::text, s.seqsta
   FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid WHERE c.relnamespace = %(schema)s::regnamespace
 ORDER BY 1, 2, 3
 """
+
+
+class Statements(CaptureQueriesContext):
+    """The SQL run inside the block: ``statements`` leaves out django-tenants' SET
+    search_path before each query, ``search_paths`` is those alone."""
+
+    def __init__(self):
+        super().__init__(connection)
+
+    @property
+    def statements(self) -> list[str]:
+        return [q["sql"] for q in self.captured_queries if not q["sql"].startswith("SET search_path")]
+
+    @property
+    def search_paths(self) -> set[str]:
+        return {q["sql"] for q in self.captured_queries if q["sql"].startswith("SET search_path")}
 
 
 @pytest.fixture

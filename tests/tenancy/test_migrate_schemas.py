@@ -5,10 +5,11 @@ past a schema that fails, and ends with the failures listed and a non-zero exit.
 from django.db import connection
 
 from customers.services import create_customer
-from tests.conftest import TEST_SCHEMAS, CaptureStatements
+from tests.conftest import TEST_SCHEMAS
 from tests.tenancy.conftest import (
     LATEST,
     TEMPLATE,
+    Statements,
     applied,
     has_column,
     migrate,
@@ -19,13 +20,13 @@ from tests.tenancy.conftest import (
 
 
 def test_nothing_to_apply_reads_every_schema_in_the_same_few_queries(customers, partner_a):
-    with CaptureStatements() as three:
+    with Statements() as three:
         out, _ = migrate(tenant=True)
     assert "4 checked" in out and "4 current, 0 behind" in out and "Nothing to migrate" in out
 
     for n in range(6):
         create_customer(name=f"Customer {n}", partner=partner_a)
-    with CaptureStatements() as nine:
+    with Statements() as nine:
         out, _ = migrate(tenant=True)
     assert "10 current, 0 behind" in out
     assert len(nine.statements) == len(three.statements) <= 5, nine.statements

@@ -15,8 +15,7 @@ from django_tenants.utils import schema_exists
 from customers.models import Customer
 from customers.services import create_customer
 from learners.models import Allocation, Learner
-from tests.conftest import CaptureStatements
-from tests.tenancy.conftest import LATEST, TEMPLATE, applied, required, structure
+from tests.tenancy.conftest import LATEST, TEMPLATE, Statements, applied, required, structure
 
 
 @pytest.fixture
@@ -109,7 +108,7 @@ def test_the_template_schema_name_is_reserved(partner_a):
 
 def test_creating_a_customer_costs_the_same_queries_however_many_there_are(partner_a):
     def statements_of_one_more(n):
-        with CaptureStatements() as captured:
+        with Statements() as captured:
             create_customer(name=f"Customer {n}", partner=partner_a)
         return captured.statements
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from licences.models import LicenceOrder, OrderStatus
-from tests.conftest import CaptureStatements
+from tests.tenancy.conftest import Statements
 
 # Each page, and the customer its first page shows at a given count: by name, or
 # (Requested Orders) the newest order's.
@@ -49,11 +49,10 @@ def add_customers(partner, requester, first, last):
 
 
 def visit(client, url):
-    with CaptureStatements() as captured:
+    with Statements() as captured:
         response = client.get(url)
     assert response.status_code == 200
-    search_paths = {q["sql"] for q in captured.captured_queries if q["sql"].startswith("SET search_path")}
-    return response.content.decode(), captured.statements, search_paths
+    return response.content.decode(), captured.statements, captured.search_paths
 
 
 @pytest.mark.parametrize(("name", "query", "first_listed"), PAGES)
