@@ -72,6 +72,12 @@ INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_
 TENANT_MODEL = "customers.Customer"
 TENANT_DOMAIN_MODEL = "customers.Domain"
 PUBLIC_SCHEMA_NAME = "public"
+# migrate_schemas migrates only the schemas behind, TENANT_MIGRATION_WORKERS at a
+# time (--parallel N overrides), and keeps the template schema that new customers
+# are copied from current (customers/migration_executor.py, customers/schemas.py).
+GET_EXECUTOR_FUNCTION = "customers.migration_executor.get_executor"
+TENANT_MIGRATION_WORKERS = envint("TENANT_MIGRATION_WORKERS", 2)
+CUSTOMER_TEMPLATE_SCHEMA = "customer_template"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -1,14 +1,22 @@
 import zoneinfo
+from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django_tenants.models import DomainMixin, TenantMixin
+from django_tenants.utils import schema_exists
+
+
+@cache
+def known_time_zones() -> frozenset[str]:
+    """Read from the tz database's files once per process: 70 ms a time."""
+    return frozenset(zoneinfo.available_timezones())
 
 
 def validate_time_zone(value):
-    if value not in zoneinfo.available_timezones():
+    if value not in known_time_zones():
         raise ValidationError(f"{value!r} is not a known time zone.")
 
 
@@ -38,6 +46,23 @@ class Customer(TenantMixin):
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    def clean(self):
+        if self.schema_name == settings.CUSTOMER_TEMPLATE_SCHEMA:
+            raise ValidationError({"schema_name": "This schema name is reserved for the template of new customers."})
+
+    def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
+        """Make this customer's schema: a copy of the template schema, kept current by
+        migrate_schemas, which takes a fraction of the time of migrating a fresh one
+        and stays flat however many customers there are. Without a current template
+        (a deploy whose migrate_schemas has not run yet) the schema is migrated."""
+        from customers.schemas import copy_template
+
+        if check_if_exists and schema_exists(self.schema_name):
+            return False
+        if sync_schema and copy_template(self.schema_name):
+            return True
+        return super().create_schema(check_if_exists=check_if_exists, sync_schema=sync_schema, verbosity=verbosity)
 
 
 class Domain(DomainMixin):

@@ -16,7 +16,9 @@ def schema_name_for(name: str) -> str:
 
 @transaction.atomic
 def create_customer(*, name, partner, time_zone=None, schema_name=None) -> Customer:
-    """Create a customer company and its schema (migrated), in one transaction."""
+    """Create a customer company and its schema, in one transaction. The schema is a
+    copy of the template schema (Customer.create_schema), migrated only when there is
+    no current template."""
     customer = Customer(name=name, partner=partner, schema_name=schema_name or schema_name_for(name))
     if time_zone:
         customer.time_zone = time_zone

@@ -1,0 +1,303 @@
+"""Customer schemas by the thousand: which ones are behind the migrations on disk,
+read for every schema in a few queries, and the template schema that new customers'
+schemas are copied from.
+
+Every customer schema records in its own ``django_migrations`` every migration of
+every app (django-tenants runs the whole plan in each schema; the router makes the
+shared apps' operations no-ops there). A schema is current when it has recorded every
+migration of the graph on disk. The template is one more schema, kept current by
+``migrate_schemas`` (customers.migration_executor) and copied whole, tables, indexes
+and its record of migrations, into each new customer's schema.
+
+The copy is made here rather than by django-tenants' ``clone_schema`` SQL function:
+that one loses tables' storage options (learners_allocation's fillfactor, which the
+renewals' in-place updates rely on), took several times as long here, and re-creates
+its few thousand lines of PL/pgSQL for every schema it makes."""
+
+# ruff: noqa: S608
+# SQL is built here only from names, each quoted by _quote or _literal; values go as
+# parameters.
+
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+from django.db import connections, transaction
+from django.db.migrations.loader import MigrationLoader
+from django_tenants.utils import get_tenant_database_alias
+
+TEMPLATE_SCHEMA = settings.CUSTOMER_TEMPLATE_SCHEMA
+
+# Advisory locks. The template's: taken shared by each copy, exclusive while the
+# template is migrated, so that no new customer copies a half-migrated template.
+# The run's: one migrate_schemas over every customer at a time (two deploys, or two
+# containers starting at once); the second waits for the first.
+TEMPLATE_LOCK = 0x637573745F746D70  # "cust_tmp"
+RUN_LOCK = 0x637573745F6D6967  # "cust_mig"
+
+# Schemas read per statement: one UNION ALL branch each.
+SCHEMAS_PER_QUERY = 500
+
+logger = logging.getLogger(__name__)
+
+Key = tuple[str, str]  # (app label, migration name)
+
+
+@dataclass(frozen=True)
+class MigrationsOnDisk:
+    """``required``: the graph's migrations, each of which a current schema has
+    recorded (a squashed migration stands for the ones it replaces). ``all``: every
+    migration file, replaced ones too; what a schema lacks of these decides its plan."""
+
+    required: frozenset[Key]
+    all: frozenset[Key]
+
+
+@cache
+def migrations_on_disk() -> MigrationsOnDisk:
+    """Read once per process: the migration files are part of the code this process
+    runs, and they change only with a deploy, which restarts it."""
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    return MigrationsOnDisk(frozenset(loader.graph.nodes), frozenset(loader.disk_migrations))
+
+
+def _quote(name: str) -> str:
+    """An SQL identifier: a schema, table, column or sequence name."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def missing_migrations(schemas, on_disk: MigrationsOnDisk, *, using=None) -> dict[str, frozenset[Key] | None]:
+    """For each schema, the migrations on disk it has not recorded (empty when it is
+    current), or None when the schema does not exist. One query for the catalogue,
+    then one per ``SCHEMAS_PER_QUERY`` schemas."""
+    connection = connections[using or get_tenant_database_alias()]
+    schemas = list(dict.fromkeys(schemas))
+    everything = frozenset(on_disk.all)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT n.nspname, c.oid IS NOT NULL
+            FROM pg_namespace n
+            LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = 'django_migrations' AND c.relkind = 'r'
+            WHERE n.nspname = ANY(%s)
+            """,
+            [schemas],
+        )
+        has_table = dict(cursor.fetchall())
+    missing: dict[str, frozenset[Key] | None] = {}
+    recorded = []
+    for schema in schemas:
+        if schema not in has_table:
+            missing[schema] = None
+        elif not has_table[schema]:
+            missing[schema] = everything
+        else:
+            recorded.append(schema)
+    apps, names = zip(*sorted(on_disk.all), strict=True) if on_disk.all else ((), ())
+    for start in range(0, len(recorded), SCHEMAS_PER_QUERY):
+        chunk = recorded[start : start + SCHEMAS_PER_QUERY]
+        # The same on-disk list is compared with each schema's table; the answer is
+        # what each schema lacks, so a current schema costs one empty array.
+        branches = " UNION ALL ".join(
+            f"SELECT %s, ARRAY(SELECT app || '.' || name FROM on_disk "
+            f"EXCEPT SELECT app || '.' || name FROM {_quote(schema)}.django_migrations)"
+            for schema in chunk
+        )
+        sql = f"WITH on_disk(app, name) AS (SELECT * FROM unnest(%s::text[], %s::text[])) {branches}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [list(apps), list(names), *chunk])
+            for schema, lacking in cursor.fetchall():
+                missing[schema] = frozenset(tuple(key.split(".", 1)) for key in lacking)
+    return missing
+
+
+@contextmanager
+def advisory_lock(key: int, *, using=None):
+    """Hold a session advisory lock on a connection of its own: Django's connection
+    is closed before workers are forked and after a failing schema, and closing it
+    must not let the lock go."""
+    wrapper = connections[using or get_tenant_database_alias()]
+    session = wrapper.get_new_connection(wrapper.get_connection_params())
+    try:
+        session.autocommit = True
+        session.execute("SELECT pg_advisory_lock(%s)", [key])
+        yield
+    finally:
+        session.close()
+
+
+def is_behind(missing: frozenset[Key] | None, on_disk: MigrationsOnDisk) -> bool:
+    return missing is None or not missing.isdisjoint(on_disk.required)
+
+
+# --- The template -----------------------------------------------------------------------
+
+# What the copy does not reproduce: a template holding any of these is not copied,
+# and new customers' schemas are migrated instead (a warning says why).
+UNSUPPORTED = """
+SELECT 'a ' || CASE relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'p' THEN 'partitioned table'
+                            WHEN 'f' THEN 'foreign table' WHEN 'c' THEN 'composite type' ELSE 'relation' END
+       || ' (' || relname || ')'
+  FROM pg_class WHERE relnamespace = %(ns)s AND relkind NOT IN ('r', 'i', 'S')
+UNION ALL
+SELECT 'a table that is unlogged, row-secured, inherited, with grants or TOAST options (' || c.relname || ')'
+  FROM pg_class c LEFT JOIN pg_class toast ON toast.oid = c.reltoastrelid
+ WHERE c.relnamespace = %(ns)s AND c.relkind = 'r'
+   AND (c.relpersistence <> 'p' OR c.relrowsecurity OR c.relacl IS NOT NULL OR toast.reloptions IS NOT NULL
+        OR EXISTS (SELECT FROM pg_inherits WHERE inhrelid = c.oid OR inhparent = c.oid))
+UNION ALL
+SELECT 'a sequence not owned by an identity column (' || s.relname || ')'
+  FROM pg_class s WHERE s.relnamespace = %(ns)s AND s.relkind = 'S'
+   AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = s.oid AND d.deptype = 'i')
+UNION ALL
+SELECT 'a function (' || proname || ')' FROM pg_proc WHERE pronamespace = %(ns)s
+UNION ALL
+SELECT 'a type (' || typname || ')' FROM pg_type
+ WHERE typnamespace = %(ns)s AND typtype <> 'c' AND NOT (typcategory = 'A' AND typelem <> 0)
+UNION ALL
+SELECT 'a trigger (' || t.tgname || ')' FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+ WHERE c.relnamespace = %(ns)s AND NOT t.tgisinternal
+UNION ALL
+SELECT 'a policy (' || p.polname || ')' FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE c.relnamespace = %(ns)s
+UNION ALL
+SELECT 'extended statistics (' || stxname || ')' FROM pg_statistic_ext WHERE stxnamespace = %(ns)s
+UNION ALL
+SELECT 'a column statistics target (' || c.relname || '.' || a.attname || ')'
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+ WHERE c.relnamespace = %(ns)s AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
+   AND coalesce(a.attstattarget, -1) <> -1
+"""
+
+TABLES = """
+SELECT c.relname,
+       coalesce((SELECT string_agg(quote_ident(split_part(o, '=', 1)) || '=' || quote_literal(substr(o, strpos(o, '=') + 1)), ', ')
+                   FROM unnest(c.reloptions) AS o), ''),
+       (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''),
+       (SELECT array_agg(ARRAY[a.attname, s.relname]) FROM pg_depend d
+          JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+          JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+         WHERE d.classid = 'pg_class'::regclass AND d.refobjid = c.oid AND d.deptype = 'i')
+  FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relkind = 'r' ORDER BY c.relname
+"""
+
+# With search_path set to the template alone, so that its own tables come out
+# unqualified (and anything in public qualified). Foreign keys last.
+CONSTRAINTS = """
+SELECT c.relname, con.conname, pg_get_constraintdef(con.oid)
+  FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
+ WHERE c.relnamespace = %(ns)s AND con.contype IN ('p', 'u', 'c', 'x', 'f')
+ ORDER BY con.contype = 'f', c.relname, con.conname
+"""
+
+# Indexes of their own (not behind a primary key, unique or exclusion constraint).
+# pg_get_indexdef always qualifies the table: it is swapped for the new schema's.
+INDEXES = """
+SELECT definition, copy, copy <> definition
+  FROM (SELECT pg_get_indexdef(i.indexrelid) AS definition,
+               replace(pg_get_indexdef(i.indexrelid),
+                       ' ON ' || quote_ident(%(template)s) || '.' || quote_ident(t.relname) || ' USING ',
+                       ' ON ' || quote_ident(%(new)s) || '.' || quote_ident(t.relname) || ' USING ') AS copy
+          FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
+         WHERE t.relnamespace = %(ns)s AND t.relkind = 'r'
+           AND NOT EXISTS (SELECT FROM pg_constraint con WHERE con.conindid = i.indexrelid
+                           AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x'))) AS indexes
+ ORDER BY 1
+"""
+
+
+def copy_statements(cursor, new: str) -> list[str] | None:
+    """The SQL that makes schema ``new`` a copy of the template, read from the
+    catalogue now (the template's current state, whatever process migrated it), or
+    None when the template holds something the copy does not reproduce."""
+    template = TEMPLATE_SCHEMA
+    cursor.execute("SELECT oid FROM pg_namespace WHERE nspname = %s", [template])
+    ns = cursor.fetchone()[0]
+    cursor.execute(UNSUPPORTED, {"ns": ns})
+    unsupported = [reason for (reason,) in cursor.fetchall()]
+    if unsupported:
+        logger.warning("New customers' schemas are migrated, not copied: the template has %s.", ", ".join(unsupported))
+        return None
+    old_schema, new_schema = _quote(template), _quote(new)
+    statements = [f"CREATE SCHEMA {new_schema}"]
+    cursor.execute(TABLES, {"ns": ns})
+    tables = cursor.fetchall()
+    copies, sequences = [], []
+    for table, options, columns, identities in tables:
+        old, copy = f"{old_schema}.{_quote(table)}", f"{new_schema}.{_quote(table)}"
+        # Columns with their types, defaults, identity, generated expressions, storage
+        # and comments; constraints and indexes follow under their own names.
+        statements.append(
+            f"CREATE TABLE {copy} (LIKE {old} INCLUDING COMMENTS INCLUDING COMPRESSION INCLUDING DEFAULTS "
+            f"INCLUDING GENERATED INCLUDING IDENTITY INCLUDING STORAGE)"
+        )
+        if options:
+            statements.append(f"ALTER TABLE {copy} SET ({options})")
+        copies.append(f"INSERT INTO {copy} ({columns}) OVERRIDING SYSTEM VALUE SELECT {columns} FROM {old}")
+        for column, sequence in identities or []:
+            sequences.append(
+                f"SELECT setval(pg_get_serial_sequence({_literal(copy)}, {_literal(column)}), last_value, is_called) "
+                f"FROM {old_schema}.{_quote(sequence)}"
+            )
+    statements += copies
+    cursor.execute(f"SET LOCAL search_path = {old_schema}")
+    cursor.execute(CONSTRAINTS, {"ns": ns})
+    constraints = cursor.fetchall()
+    cursor.execute(INDEXES, {"ns": ns, "template": template, "new": new})
+    indexes = []
+    for definition, copy, swapped in cursor.fetchall():
+        if not swapped:
+            logger.warning("New customers' schemas are migrated, not copied: the template has index %s.", definition)
+            return None
+        indexes.append(copy)
+    # Unqualified names in constraint definitions are the new schema's tables.
+    statements.append(f"SET LOCAL search_path = {new_schema}, public")
+    for table, name, definition in constraints:
+        statements.append(f"ALTER TABLE {new_schema}.{_quote(table)} ADD CONSTRAINT {_quote(name)} {definition}")
+    statements += indexes
+    statements += sequences
+    return statements
+
+
+def copy_template(schema_name: str, *, using=None) -> bool:
+    """Create schema ``schema_name`` as a copy of the template: its tables, their
+    storage options, constraints, indexes and identity sequences, and its rows (the
+    record of applied migrations). Returns False, having done nothing, when the
+    template is missing or behind the migrations on disk (a deploy whose
+    ``migrate_schemas`` has not run yet): the caller then migrates a fresh schema,
+    slow as that is, rather than copy a stale one."""
+    alias = using or get_tenant_database_alias()
+    connection = connections[alias]
+    connection.set_schema_to_public()
+    on_disk = migrations_on_disk()
+    apps, names = zip(*sorted(on_disk.required), strict=True)
+    try:
+        with transaction.atomic(using=alias), connection.cursor() as cursor:
+            # Held until the caller's transaction ends: the template cannot be
+            # migrated while a customer is being copied from it.
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [TEMPLATE_LOCK])
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [f"{_quote(TEMPLATE_SCHEMA)}.django_migrations"])
+            if not cursor.fetchone()[0]:
+                return False
+            cursor.execute(
+                f"SELECT NOT EXISTS (SELECT FROM unnest(%s::text[], %s::text[]) AS r(app, name) "
+                f"WHERE NOT EXISTS (SELECT FROM {_quote(TEMPLATE_SCHEMA)}.django_migrations m "
+                f"WHERE m.app = r.app AND m.name = r.name))",
+                [list(apps), list(names)],
+            )
+            if not cursor.fetchone()[0]:
+                return False
+            statements = copy_statements(cursor, schema_name)
+            if statements is None:
+                return False
+            cursor.execute(";\n".join(statements))
+    finally:
+        # The search_path was changed here; django-tenants sets it again from public.
+        connection.set_schema_to_public()
+    return True
