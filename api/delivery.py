@@ -32,7 +32,9 @@ from standardwebhooks.webhooks import Webhook
 from api import emails, events
 from api.addresses import RefusedUrl, check_url
 from api.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from api.webhooks import QUEUE_LEASE
+
+# A queued delivery is left to its task this long before the sweep queues it again.
+QUEUE_LEASE = timedelta(minutes=2)
 
 logger = logging.getLogger(__name__)
 

@@ -20,12 +20,11 @@ from pydantic_core import to_jsonable_python
 
 from api import events
 from api.addresses import RefusedUrl, check_url
+from api.delivery import QUEUE_LEASE
 from api.error_codes import ApiError, ApiErrorCode
 from api.models import DeliveryState, WebhookDelivery, WebhookEndpoint, WebhookEventType, WebhookMessage
 from api.tokens import acts_for
 
-# A queued delivery is left to its task this long before the sweep queues it again.
-QUEUE_LEASE = timedelta(minutes=2)
 SECRET_BYTES = 32
 
 
