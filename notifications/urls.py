@@ -6,6 +6,7 @@ app_name = "notifications"
 
 urlpatterns = [
     path("partner/expiring/", views.upcoming_expiries, name="upcoming_expiries"),
+    path("partner/expiring/renew/", views.request_renewals, name="request_renewals"),
     path("partner/notifications/", views.partner_settings, name="partner_settings"),
     path("partner/companies/<int:customer_id>/notifications/", views.customer_settings, name="customer_settings"),
 ]

@@ -5,15 +5,24 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from common.pagination import paginate
-from notifications import preferences, schedule, services
-from notifications.forms import CustomerScheduleForm, ReminderScheduleForm, UpcomingExpiriesFilter, format_leads
+from customers.models import Customer
+from notifications import preferences, renewals, schedule, services
+from notifications.forms import (
+    CustomerScheduleForm,
+    ReminderScheduleForm,
+    RenewalRequestForm,
+    UpcomingExpiriesFilter,
+    format_leads,
+)
 from notifications.models import CustomerNotificationSettings
 from partners.permissions import partner_manager_required
 from partners.services import customers_of
@@ -66,13 +75,41 @@ def upcoming_expiries(request):
     form = UpcomingExpiriesFilter(request.GET or None, partner=partner)
     customer = form.cleaned_data["customer"] if form.is_valid() else None
     now = timezone.now()
-    page = paginate(request, services.upcoming_expiries(partner, now, customer=customer))
-    rows = []
-    for order in page:
-        reminders, expiry = services.reminders_and_notice(order)
-        rows.append({"order": order, "expired": order.expires_at <= now, "reminders": reminders, "expiry": expiry})
-    context = {"form": form, "page": page, "rows": rows, "days": services.UPCOMING_DAYS, "now": now}
+    # A page of customers (not orders): each row is one customer's renewal.
+    page = paginate(request, renewals.customers_to_renew(partner, now, customer=customer))
+    context = {
+        "form": form,
+        "page": page,
+        "renewals": renewals.with_orders(page, partner, now),
+        "days": services.UPCOMING_DAYS,
+        "now": now,
+        "max_renewals": renewals.MAX_RENEWALS_AT_ONCE,
+        "max_quantity": settings.LICENCE_ORDER_MAX_QUANTITY,
+    }
     return render(request, "partners/expiring.html", context)
+
+
+@require_POST
+@partner_manager_required
+def request_renewals(request):
+    """Request renewal: one requested order per ticked customer, from the dashboard
+    (not in manage mode), all in one transaction; they wait in Requested Orders for
+    Assign. Bad input changes nothing and says why."""
+    partner = request.user.partner
+    form = RenewalRequestForm(request.POST, partner=partner, max_customers=renewals.MAX_RENEWALS_AT_ONCE)
+    back = request.POST.get("next", "")
+    back = back if back.startswith("?") and len(back) < 500 else ""
+    if not form.is_valid():
+        messages.error(request, " ".join(form.non_field_errors()) + " Nothing was requested.")
+        return redirect(reverse("notifications:upcoming_expiries") + back)
+    try:
+        orders = renewals.request_renewals(partner, form.cleaned_data["quantities"], acting_user=request.user)
+    except (Customer.DoesNotExist, PermissionDenied, ValidationError, ValueError):
+        messages.error(request, "These companies cannot be renewed now. Nothing was requested.")
+        return redirect(reverse("notifications:upcoming_expiries") + back)
+    listed = ", ".join(f"{o.customer.name} (#{o.pk}, {o.quantity} licences)" for o in orders)
+    messages.success(request, f"Renewal requested for {listed}. Assign them in Requested Orders.")
+    return redirect(reverse("notifications:upcoming_expiries") + back)
 
 
 @partner_manager_required
