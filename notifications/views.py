@@ -10,12 +10,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
 from common.pagination import paginate
 from customers.models import Customer
-from notifications import preferences, renewals, schedule, services
+from notifications import digest, preferences, renewals, schedule, services
 from notifications.forms import (
     CustomerScheduleForm,
     ReminderScheduleForm,
@@ -133,6 +134,7 @@ def partner_settings(request):
         "customer"
     )
     context = {"form": form, "partner": partner, "current": current, "overrides": overrides.order_by("customer__name")}
+    context |= {"copies_on": digest.copies_on(partner), "digest_on": digest.gets_digest(request.user)}
     return render(request, "partners/notification_settings.html", context)
 
 
@@ -166,3 +168,49 @@ def customer_settings(request, customer_id):
         "partner": partner,
     }
     return render(request, "partners/customer_notification_settings.html", context)
+
+
+@require_POST
+@partner_manager_required
+def notice_copies(request):
+    """Copy the partner's managers on its customers' expiry notices, or stop."""
+    copy = request.POST.get("copy") == "on"
+    if digest.set_notice_copies(request.user.partner, copy, acting_user=request.user):
+        messages.success(
+            request,
+            "Your managers are now copied on your customers' expiry notices."
+            if copy
+            else "Your managers are no longer copied on expiry notices.",
+        )
+    else:
+        messages.info(request, "Nothing changed.")
+    return redirect("notifications:partner_settings")
+
+
+@require_POST
+@partner_manager_required
+def my_digest(request):
+    """The signed-in partner manager's own weekly digest, on or off."""
+    subscribed = request.POST.get("digest") == "on"
+    if digest.set_digest(request.user, subscribed, via="settings"):
+        messages.success(request, "You will get the weekly digest." if subscribed else "Your weekly digest is off.")
+    else:
+        messages.info(request, "Nothing changed.")
+    return redirect("notifications:partner_settings")
+
+
+@csrf_exempt  # a mail client's one-click POST (RFC 8058) carries no token; it can only turn one digest off
+@require_http_methods(["GET", "POST"])
+def digest_unsubscribe(request, token):
+    """The signed link in the digest: GET asks to confirm, POST turns that manager's
+    digest off (idempotent). No sign-in: the signature is the permission, and it
+    names the one manager it was made for, whoever is signed in."""
+    user = digest.user_of_token(token)
+    if user is None:
+        return render(request, "notifications/digest_unsubscribe.html", {"invalid": True}, status=400)
+    done = False
+    if request.method == "POST":
+        digest.set_digest(user, False, via="email_link")
+        done = True
+    context = {"email": user.email, "done": done, "already_off": not digest.gets_digest(user)}
+    return render(request, "notifications/digest_unsubscribe.html", context)

@@ -575,7 +575,10 @@ def customers_with_expiring_orders(partner, count, requested_by, expires_at, *, 
     statements. Their schemas are NOT created (bulk_create skips the tenant's save):
     only for pages and reads that stay in the public schema."""
     customers = Customer.objects.bulk_create(
-        [Customer(name=f"{prefix.title()} {n:05d}", partner=partner, schema_name=f"{prefix}_{n:05d}") for n in range(count)]
+        [
+            Customer(name=f"{prefix.title()} {n:05d}", partner=partner, schema_name=f"{prefix}_{n:05d}")
+            for n in range(count)
+        ]
     )
     LicenceOrder.objects.bulk_create(
         [

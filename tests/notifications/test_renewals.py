@@ -6,11 +6,13 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import AuditEvent
+from customers.models import Customer
 from licences.models import LicenceOrder, OrderStatus
 from licences.services import request_order
 from notifications import renewals
@@ -76,7 +78,9 @@ def test_request_renewal_for_two_customers_makes_one_order_each(client, world, a
     client.force_login(world["alice"])
     before = set(LicenceOrder.objects.values_list("pk", flat=True))
     response = client.post(
-        RENEW, {"customer": [acme.pk, globex.pk], f"quantity-{acme.pk}": "8", f"quantity-{globex.pk}": "12"}, follow=True
+        RENEW,
+        {"customer": [acme.pk, globex.pk], f"quantity-{acme.pk}": "8", f"quantity-{globex.pk}": "12"},
+        follow=True,
     )
     assert response.status_code == 200
     new = LicenceOrder.objects.exclude(pk__in=before).order_by("customer__name")
@@ -86,7 +90,9 @@ def test_request_renewal_for_two_customers_makes_one_order_each(client, world, a
     ]
     assert "Renewal requested for Acme Manufacturing" in response.content.decode()
     # Audited as the partner's own act, not in manage mode.
-    audit = AuditEvent.objects.filter(action=AuditEvent.Action.ORDER_REQUESTED, details__order_id__in=[o.pk for o in new])
+    audit = AuditEvent.objects.filter(
+        action=AuditEvent.Action.ORDER_REQUESTED, details__order_id__in=[o.pk for o in new]
+    )
     assert audit.count() == 2
     assert set(audit.values_list("actor_id", "in_manage_mode")) == {(world["alice"].pk, False)}
     # They wait in Requested Orders for Assign, as any order.
@@ -128,14 +134,16 @@ def test_forged_and_too_many_ids_are_refused(client, world):
 
 
 def test_one_transaction_all_or_nothing_in_the_service(world):
-    """A customer deactivated between the form and the service: no order at all."""
-    acme, globex = world["acme"], world["globex"]
+    """A bad quantity for the second customer, or a customer deactivated between the
+    form and the service: no order at all, not even the first one's."""
+    acme, globex, partner = world["acme"], world["globex"], world["acme"].partner
+    with pytest.raises(ValidationError):
+        renewals.request_renewals(partner, {acme.pk: 3, globex.pk: 0}, acting_user=world["alice"])
     globex.is_active = False
     globex.save(update_fields=["is_active"])
-    before = LicenceOrder.objects.count()
-    with pytest.raises(Exception):
-        renewals.request_renewals(world["acme"].partner, {acme.pk: 3, globex.pk: 3}, acting_user=world["alice"])
-    assert LicenceOrder.objects.count() == before
+    with pytest.raises(Customer.DoesNotExist):
+        renewals.request_renewals(partner, {acme.pk: 3, globex.pk: 3}, acting_user=world["alice"])
+    assert not LicenceOrder.objects.exists()
 
 
 def test_only_partner_managers_may_request_renewals(client, world):
