@@ -65,12 +65,17 @@ def plan_due_digests(now: datetime) -> int:
     """Plan this week's row of each active partner whose Monday 08:00 has come (a
     partner before its Monday 08:00 waits: last week's was last week's). Conflicts
     with rows already planned are ignored: one row per partner per week."""
+    planned = set(
+        PartnerDigest.objects.filter(week_of__gte=(now - timedelta(days=8)).date()).values_list("partner_id", "week_of")
+    )
     rows = []
     for partner in Partner.objects.filter(is_active=True).only("pk", "time_zone"):
         week_of, due_at = digest_moment(partner.tzinfo, now)
-        if due_at <= now:
+        if due_at <= now and (partner.pk, week_of) not in planned:
             rows.append(PartnerDigest(partner=partner, week_of=week_of, due_at=due_at))
-    return len(PartnerDigest.objects.bulk_create(rows, ignore_conflicts=True))
+    # A concurrent beat may plan the same rows: the unique key keeps one.
+    PartnerDigest.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
 
 
 # --- Claim, send, record ------------------------------------------------------------------------
