@@ -198,6 +198,20 @@ def deliver(digest: PartnerDigest, now: datetime) -> str:
     return EmailState.SENT
 
 
+def send_digest_now(partner, now: datetime | None = None) -> str | None:
+    """This week's digest of ``partner``, now rather than on Monday (seed_demo, an
+    operator's catch-up). Still once per week: the Monday beat finds it settled.
+    Returns its new state, or None when it had been dealt with already."""
+    now = now or timezone.now()
+    week_of, due_at = digest_moment(partner.tzinfo, now)
+    row, _ = PartnerDigest.objects.get_or_create(
+        partner=partner, week_of=week_of, defaults={"due_at": min(due_at, now)}
+    )
+    PartnerDigest.objects.filter(pk=row.pk, state=EmailState.PENDING).update(due_at=min(row.due_at, now))
+    taken = claim(row.pk, now)
+    return deliver(taken, now) if taken is not None else None
+
+
 def send_due_digests(now: datetime | None = None) -> dict:
     """One beat: plan the week's digests that have come due, then claim and send
     each. Safe to run twice or at once: each digest goes to each manager once."""

@@ -271,3 +271,35 @@ def test_copies_on_expiry_notices_on_and_off(client, world, acme_order):
     changes = AuditEvent.objects.filter(action=AuditEvent.Action.NOTICE_COPIES_CHANGED).order_by("pk")
     assert [e.details for e in changes] == [{"copy_managers": True}, {"copy_managers": False}]
     assert set(changes.values_list("actor_id", "partner_id")) == {(world["alice"].pk, world["alice"].partner_id)}
+
+
+def test_the_beat_runs_the_digest_task(world, acme_to_renew):
+    from django.conf import settings as django_settings
+
+    from notifications.tasks import send_partner_digests
+
+    entry = django_settings.CELERY_BEAT_SCHEDULE["send-partner-digests"]
+    assert entry["task"] == "notifications.tasks.send_partner_digests"
+    with time_machine.travel(MONDAY + timedelta(minutes=3), tick=False):
+        send_partner_digests.delay().get()
+        send_partner_digests.delay().get()
+    assert len(digests()) == 2
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_renewals_and_sends_a_digest_once(client, mailoutbox):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from accounts.models import User
+
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+    sent_digests = [m for m in mailoutbox if "weekly digest" in m.subject]
+    assert sorted(m.to[0] for m in sent_digests) == ["alice@northwind.example", "bob@northwind.example"]
+    assert "Acme Manufacturing: 8 learners affected" in sent_digests[0].body
+    client.force_login(User.objects.get(email="alice@northwind.example"))
+    html = client.get("/partner/expiring/").content.decode()
+    assert "data-affected>8<" in html and "1 order, 30 licences" in html
+    assert 'name="copy" checked' in client.get(SETTINGS).content.decode()
