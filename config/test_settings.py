@@ -21,3 +21,12 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Webhook tests deliver to a real HTTP receiver on 127.0.0.1.
 WEBHOOKS_ALLOW_LOOPBACK = True
+# Under pytest-xdist each worker has its own test database (pytest-django's suffix);
+# its Redis keys and Celery queue get the same suffix, so workers never share a
+# throttle counter, an idempotency key or a task.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if XDIST_WORKER:
+    for cache in CACHES.values():  # noqa: F405
+        if "KEY_PREFIX" in cache:
+            cache["KEY_PREFIX"] = f"{cache['KEY_PREFIX']}-{XDIST_WORKER}"
+    CELERY_TASK_DEFAULT_QUEUE = f"celery-{XDIST_WORKER}"

@@ -476,6 +476,16 @@ def print_banner(site: str, seed: Child, marks: dict[str, float]) -> None:
     )
 
 
+def parallel(pytest_args: list[str]) -> list[str]:
+    """The whole suite runs on every core (pytest-xdist), a test file per worker at a
+    time, so module fixtures (the production stack) start once; half the tests wait on
+    a browser, a subprocess or a lock. Naming tests, or -n, runs them as asked."""
+    named = any("::" in arg or (ROOT / arg).exists() for arg in pytest_args if not arg.startswith("-"))
+    if named or any(arg.startswith(("-n", "--numprocesses")) or arg == "no:xdist" for arg in pytest_args):
+        return pytest_args
+    return ["-n", "auto", "--dist", "loadfile", *pytest_args]
+
+
 def test(pytest_args: list[str]) -> int:
     """Run pytest against the embedded servers (or the ones named by the environment)."""
     ensure_venv(["local", "test"])
@@ -489,7 +499,7 @@ def test(pytest_args: list[str]) -> int:
         # pytest runs in the terminal's foreground group and handles Ctrl-C itself;
         # this process keeps waiting so that it can stop the servers afterwards.
         signal.signal(signal.SIGINT, lambda signum, frame: None)
-        pytest = subprocess.Popen([sys.executable, "-m", "pytest", *pytest_args], cwd=ROOT, env=env)
+        pytest = subprocess.Popen([sys.executable, "-m", "pytest", *parallel(pytest_args)], cwd=ROOT, env=env)
         try:
             return pytest.wait()
         except KeyboardInterrupt:  # SIGTERM or SIGHUP for this script: pass it on, let pytest end

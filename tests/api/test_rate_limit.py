@@ -25,5 +25,6 @@ def test_the_count_lives_in_redis(settings, alice, acme, client):
     api_get(client, "/customers", token)
     api_get(client, "/customers", token)
     server = redis.Redis.from_url(settings.CACHES["api"]["LOCATION"])
-    (key,) = server.keys(f"api:*:rate:{token.split('_')[1]}:*")
+    prefix = settings.CACHES["api"]["KEY_PREFIX"]
+    (key,) = server.keys(f"{prefix}:*:rate:{token.split('_')[1]}:*")
     assert caches["api"].get(key.decode().split(":", 2)[2]) == 2
