@@ -1,3 +1,4 @@
+import uuid
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -5,6 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -86,6 +88,7 @@ def upcoming_expiries(request):
         "now": now,
         "max_renewals": renewals.MAX_RENEWALS_AT_ONCE,
         "max_quantity": settings.LICENCE_ORDER_MAX_QUANTITY,
+        "once": uuid.uuid4().hex,
     }
     return render(request, "partners/expiring.html", context)
 
@@ -102,6 +105,12 @@ def request_renewals(request):
     back = back if back.startswith("?") and len(back) < 500 else ""
     if not form.is_valid():
         messages.error(request, " ".join(form.non_field_errors()) + " Nothing was requested.")
+        return redirect(reverse("notifications:upcoming_expiries") + back)
+    # The page's form carries a one-time key: a double click or a re-sent POST
+    # requests nothing twice (Redis's atomic add; kept for a day).
+    once = request.POST.get("once", "")
+    if once and not (len(once) <= 64 and cache.add(f"renewals:once:{request.user.pk}:{once}", 1, 24 * 3600)):
+        messages.info(request, "These renewals were already requested (the form was sent twice).")
         return redirect(reverse("notifications:upcoming_expiries") + back)
     try:
         orders = renewals.request_renewals(partner, form.cleaned_data["quantities"], acting_user=request.user)

@@ -146,6 +146,17 @@ def test_one_transaction_all_or_nothing_in_the_service(world):
     assert not LicenceOrder.objects.exists()
 
 
+def test_the_same_form_sent_twice_requests_once(client, world):
+    client.force_login(world["alice"])
+    html = client.get(URL).content.decode()
+    once = html.split('name="once" value="', 1)[1].split('"', 1)[0]
+    data = {"once": once, "customer": [world["acme"].pk], f"quantity-{world['acme'].pk}": "3"}
+    client.post(RENEW, data)
+    response = client.post(RENEW, data, follow=True)
+    assert "already requested (the form was sent twice)" in response.content.decode()
+    assert LicenceOrder.objects.filter(customer=world["acme"]).count() == 1
+
+
 def test_only_partner_managers_may_request_renewals(client, world):
     assert client.post(RENEW, {"customer": [world["acme"].pk]}).status_code == 302  # to sign in
     client.force_login(world["dana"])
