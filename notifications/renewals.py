@@ -54,13 +54,21 @@ def customers_to_renew(
     customers = Customer.objects.filter(partner=partner, is_active=True).filter(Exists(has_expiring))
     if customer is not None:
         customers = customers.filter(pk=customer.pk)
-    return customers.annotate(
-        learners_affected=Sum("orders__allocated_count", filter=expiring, default=0),
-        first_expiry=Min("orders__expires_at", filter=in_window),
-        free_later=Sum(F("orders__quantity") - F("orders__allocated_count"), filter=later, default=0),
-        waiting_orders=Count("orders", filter=waiting),
-        waiting_licences=Sum("orders__quantity", filter=waiting, default=0),
-    ).order_by("first_expiry", "name", "pk")
+    # Only the orders that count (waiting, or assigned and not expired before the
+    # window) are joined: a customer's history of expired orders costs nothing. A
+    # filter before annotate() constrains the rows the aggregates run over.
+    relevant = Q(orders__status=OrderStatus.REQUESTED) | (assigned & Q(orders__expires_at__gt=since))
+    return (
+        customers.filter(relevant)
+        .annotate(
+            learners_affected=Sum("orders__allocated_count", filter=expiring, default=0),
+            first_expiry=Min("orders__expires_at", filter=in_window),
+            free_later=Sum(F("orders__quantity") - F("orders__allocated_count"), filter=later, default=0),
+            waiting_orders=Count("orders", filter=waiting),
+            waiting_licences=Sum("orders__quantity", filter=waiting, default=0),
+        )
+        .order_by("first_expiry", "name", "pk")
+    )
 
 
 @dataclass

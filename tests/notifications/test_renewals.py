@@ -65,6 +65,8 @@ def test_each_customer_shows_learners_affected_free_later_and_waiting(client, wo
 
 
 def test_the_read_serves_one_customer_with_its_figures(world, acme_expiring):
+    # An order that expired long ago is history: it changes no figure.
+    assigned_order(world["acme"], 50, world["alice"], expires_at=timezone.now() - timedelta(days=100))
     (row,) = renewals.customers_to_renew(world["acme"].partner, customer=world["acme"])
     assert (row.learners_affected, row.free_later, row.waiting_orders, row.waiting_licences) == (8, 30, 1, 4)
     (renewal,) = renewals.with_orders([row], world["acme"].partner)
