@@ -124,6 +124,8 @@ class AuditEvent(models.Model):
         TWO_FACTOR_LOCKED_OUT = "two_factor.locked_out", "Two-factor codes paused after failures"
         TWO_FACTOR_REQUIREMENT_CHANGED = "two_factor.requirement_changed", "Two-factor requirement changed"
         REMINDER_SCHEDULE_CHANGED = "notifications.schedule_changed", "Reminder schedule changed"
+        NOTICE_COPIES_CHANGED = "notifications.copies_changed", "Copies of expiry notices changed"
+        DIGEST_SUBSCRIPTION_CHANGED = "notifications.digest_changed", "Weekly digest turned on or off"
         # The partner API (api.events).
         CUSTOMER_CREATED = "customer.created", "Customer created"
         API_TOKEN_CREATED = "api_token.created", "API token created"

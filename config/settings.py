@@ -331,6 +331,13 @@ CELERY_BEAT_SCHEDULE["send-due-webhooks"] = {
     "schedule": timedelta(seconds=WEBHOOK_SWEEP_INTERVAL_SECONDS),
     "options": {"expires": WEBHOOK_SWEEP_INTERVAL_SECONDS},
 }
+# The partners' weekly digest (Monday 08:00 in each partner's time zone): a beat
+# every 15 minutes finds the partners whose moment has come; each is sent once.
+CELERY_BEAT_SCHEDULE["send-partner-digests"] = {
+    "task": "notifications.tasks.send_partner_digests",
+    "schedule": timedelta(minutes=15),
+    "options": {"expires": 15 * 60},
+}
 CELERY_BEAT_SCHEDULE["forget-idempotency-keys"] = {
     "task": "api.tasks.forget_old_idempotency_keys",
     "schedule": timedelta(hours=1),

@@ -87,10 +87,26 @@ def request_order(customer, quantity: int, *, acting_user, in_manage_mode=False)
     mode, they are the ones who will assign it."""
     validate_quantity(quantity)
     _check_may_request(customer, acting_user)
+    return _create_requested(customer, quantity, acting_user, in_manage_mode)
+
+
+def _create_requested(customer, quantity, acting_user, in_manage_mode) -> LicenceOrder:
     order = LicenceOrder.objects.create(customer=customer, quantity=quantity, requested_by=acting_user)
     events.order_requested(order, actor=acting_user, in_manage_mode=in_manage_mode)
     signals.order_requested.send(LicenceOrder, order=order, acting_user=acting_user)
     return order
+
+
+@transaction.atomic(durable=True)
+def request_orders(quantities, *, acting_user, in_manage_mode=False) -> list[LicenceOrder]:
+    """Several requested orders at once, one per customer (``quantities``: pairs of
+    customer and quantity), in one transaction: every quantity and every customer is
+    checked before the first order is made, so either all are made or none."""
+    quantities = list(quantities)
+    for customer, quantity in quantities:
+        validate_quantity(quantity)
+        _check_may_request(customer, acting_user)
+    return [_create_requested(customer, quantity, acting_user, in_manage_mode) for customer, quantity in quantities]
 
 
 def _lock_requested(order, partner) -> LicenceOrder:

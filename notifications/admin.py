@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from common.admin import ReadOnlyAdmin
-from notifications.models import CustomerNotificationSettings, OrderEmail, PartnerNotificationSettings
+from notifications.models import CustomerNotificationSettings, OrderEmail, PartnerDigest, PartnerNotificationSettings
 
 
 @admin.register(OrderEmail)
@@ -46,9 +46,17 @@ class OrderEmailAdmin(ReadOnlyAdmin):
 class PartnerNotificationSettingsAdmin(ReadOnlyAdmin):
     """Partners change these on their Notification settings page (audited)."""
 
-    list_display = ["partner", "reminder_leads", "updated_at"]
+    list_display = ["partner", "reminder_leads", "copy_managers_on_expiry", "updated_at"]
 
 
 @admin.register(CustomerNotificationSettings)
 class CustomerNotificationSettingsAdmin(ReadOnlyAdmin):
     list_display = ["customer", "reminder_leads", "updated_at"]
+
+
+@admin.register(PartnerDigest)
+class PartnerDigestAdmin(ReadOnlyAdmin):
+    """The weekly digests, one per partner per week: sent once by the beat."""
+
+    list_display = ["partner", "week_of", "state", "attempts", "sent_at", "error"]
+    list_filter = ["state"]

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from licences.models import LicenceOrder
+from notifications.models import PartnerNotificationSettings
 
 
 def customer_manager_emails(customer) -> list[str]:
@@ -34,7 +35,7 @@ def absolute_url(view_name, *args) -> str:
     return settings.SITE_URL + reverse(view_name, args=args)
 
 
-def send(name: str, recipients: list[str], context: dict) -> str:
+def send(name: str, recipients: list[str], context: dict, *, cc=(), headers=None) -> str:
     """Render and send one email to ``recipients``, colleagues at one company.
 
     Times render in ``context["time_zone"]`` (the customer's): the ``date`` filter
@@ -44,7 +45,7 @@ def send(name: str, recipients: list[str], context: dict) -> str:
         subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
         text = render_to_string(f"emails/{name}-body.txt", context)
         html = render_to_string(f"emails/{name}-body.html", context)
-    message = EmailMultiAlternatives(subject, text, to=recipients)
+    message = EmailMultiAlternatives(subject, text, to=recipients, cc=list(cc), headers=headers)
     message.attach_alternative(html, "text/html")
     message.send()
     status = getattr(message, "anymail_status", None)
@@ -104,12 +105,20 @@ def expiry_reminder(order, *, now=None) -> tuple[str, int]:
 
 
 def expiry_notice(order, **extra) -> tuple[str, int]:
-    """To the customer's managers, on the day their licences expire. (Keywords are
+    """To the customer's managers, on the day their licences expire, with the
+    partner's managers copied when the partner asked for copies. (Keywords are
     passed to the templates: the seat engine's hooks add what they did.)"""
-    return _send_expiry_email("expiry-notice", order, extra)
+    return _send_expiry_email("expiry-notice", order, extra, cc=notice_copies(order.customer.partner_id))
 
 
-def _send_expiry_email(name: str, order, extra: dict) -> tuple[str, int]:
+def notice_copies(partner_id) -> list[str]:
+    """The partner's managers, when the partner copies them on expiry notices."""
+    if not PartnerNotificationSettings.objects.filter(partner_id=partner_id, copy_managers_on_expiry=True).exists():
+        return []
+    return partner_manager_emails(partner_id)
+
+
+def _send_expiry_email(name: str, order, extra: dict, cc=()) -> tuple[str, int]:
     """The expiry emails go to the same people with the same links; only their
     templates differ."""
     recipients = customer_manager_emails(order.customer)
@@ -123,4 +132,4 @@ def _send_expiry_email(name: str, order, extra: dict) -> tuple[str, int]:
         }
         | extra
     )
-    return send(name, recipients, context), len(recipients)
+    return send(name, recipients, context, cc=cc), len(recipients) + len(cc)

@@ -19,3 +19,21 @@ def reminder_schedule_changed(*, actor, partner, customer=None, before, after, r
             "replanned": replanned,
         },
     )
+
+
+def notice_copies_changed(*, actor, partner, copy: bool) -> AuditEvent:
+    """The partner's managers are now (or no longer) copied on expiry notices."""
+    return audit.record(
+        AuditEvent.Action.NOTICE_COPIES_CHANGED, actor=actor, partner=partner, details={"copy_managers": copy}
+    )
+
+
+def digest_subscription_changed(*, user, subscribed: bool, via: str) -> AuditEvent:
+    """A partner manager turned their weekly digest on or off (``via``: "settings"
+    or "email_link")."""
+    return audit.record(
+        AuditEvent.Action.DIGEST_SUBSCRIPTION_CHANGED,
+        actor=user,
+        partner=user.partner,
+        details={"subscribed": subscribed, "via": via},
+    )

@@ -72,3 +72,41 @@ class CustomerScheduleForm(ReminderScheduleForm):
         if not self.cleaned_data["reminders"].strip():
             raise forms.ValidationError("Give at least one reminder, or use the partner's default.")
         return super().clean_reminders()
+
+
+class RenewalRequestForm(forms.Form):
+    """Request renewal for the ticked companies: ``customer`` (ids, repeated) and a
+    ``quantity-<id>`` for each. Bounded: at most ``max_customers`` companies, only the
+    partner's own active ones, each quantity as any order's (validate_quantity)."""
+
+    def __init__(self, data, *, partner, max_customers: int):
+        super().__init__(data)
+        self.partner = partner
+        self.max_customers = max_customers
+
+    def clean(self):
+        from django.core.exceptions import ValidationError as CoreValidationError
+
+        from licences.services import validate_quantity
+
+        raw_ids = list(dict.fromkeys(self.data.getlist("customer")))
+        if not raw_ids:
+            raise forms.ValidationError("Tick at least one company to renew.")
+        if len(raw_ids) > self.max_customers:
+            raise forms.ValidationError(f"Renew at most {self.max_customers} companies at once.")
+        if not all(raw.isdigit() and len(raw) <= 12 for raw in raw_ids):
+            raise forms.ValidationError("Choose only your own companies.")
+        ids = [int(raw) for raw in raw_ids]
+        customers = customers_of(self.partner).in_bulk(ids)
+        if len(customers) != len(ids):
+            raise forms.ValidationError("Choose only your own companies.")
+        quantities = {}
+        for pk in ids:
+            raw_quantity = (self.data.get(f"quantity-{pk}") or "").strip()
+            quantity = int(raw_quantity) if raw_quantity.isdigit() and len(raw_quantity) <= 9 else None
+            try:
+                validate_quantity(quantity)
+            except CoreValidationError as error:
+                raise forms.ValidationError(f"{customers[pk].name}: {error.messages[0]}") from None
+            quantities[pk] = quantity
+        return {"quantities": quantities, "customers": customers}

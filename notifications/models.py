@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -111,6 +112,8 @@ class PartnerNotificationSettings(models.Model):
         validators=[validate_leads],
     )
     updated_at = models.DateTimeField(default=timezone.now)
+    # The partner's managers are copied (Cc) on its customers' expiry notices.
+    copy_managers_on_expiry = models.BooleanField(default=False)
 
     def __str__(self):
         return f"Notification settings of {self.partner}"
@@ -131,3 +134,38 @@ class CustomerNotificationSettings(models.Model):
 
     def __str__(self):
         return f"Notification settings of {self.customer}"
+
+
+class PartnerDigest(models.Model):
+    """The ledger of the partners' weekly digests: one row per partner per week (the
+    unique key keeps it to one however many beats run), claimed with a conditional
+    UPDATE like the order emails. ``week_of`` is the Monday, on the partner's
+    calendar; ``sent_to`` the managers it went to, so a retry after a partial failure
+    does not send it to them again."""
+
+    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="digests")
+    week_of = models.DateField()
+    due_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=EmailState.choices, default=EmailState.PENDING)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_to = ArrayField(models.PositiveIntegerField(), default=list, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["partner", "week_of"], name="one_digest_per_partner_week")]
+
+    def __str__(self):
+        return f"Digest of {self.partner} for the week of {self.week_of}: {self.get_state_display()}"
+
+
+class DigestOptOut(models.Model):
+    """A partner manager who turned the weekly digest off (from the email's signed
+    link, or on the Notification settings page). Deleted when turned back on."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_opt_out")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.user} does not get the weekly digest"

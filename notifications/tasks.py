@@ -29,3 +29,12 @@ def send_due_expiry_notifications() -> dict:
     if summary.more_may_be_due:
         send_due_expiry_notifications.delay()
     return summary.as_dict()
+
+
+@shared_task(ignore_result=True)
+def send_partner_digests() -> dict:
+    """The weekly digest's beat: plans and sends each partner's digest once its
+    Monday 08:00 has come, once per partner per week however often this runs."""
+    from notifications import digest
+
+    return digest.send_due_digests()

@@ -1,3 +1,4 @@
+import uuid
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -5,15 +6,26 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
 from common.pagination import paginate
-from notifications import preferences, schedule, services
-from notifications.forms import CustomerScheduleForm, ReminderScheduleForm, UpcomingExpiriesFilter, format_leads
+from customers.models import Customer
+from notifications import digest, preferences, renewals, schedule, services
+from notifications.forms import (
+    CustomerScheduleForm,
+    ReminderScheduleForm,
+    RenewalRequestForm,
+    UpcomingExpiriesFilter,
+    format_leads,
+)
 from notifications.models import CustomerNotificationSettings
 from partners.permissions import partner_manager_required
 from partners.services import customers_of
@@ -66,13 +78,48 @@ def upcoming_expiries(request):
     form = UpcomingExpiriesFilter(request.GET or None, partner=partner)
     customer = form.cleaned_data["customer"] if form.is_valid() else None
     now = timezone.now()
-    page = paginate(request, services.upcoming_expiries(partner, now, customer=customer))
-    rows = []
-    for order in page:
-        reminders, expiry = services.reminders_and_notice(order)
-        rows.append({"order": order, "expired": order.expires_at <= now, "reminders": reminders, "expiry": expiry})
-    context = {"form": form, "page": page, "rows": rows, "days": services.UPCOMING_DAYS, "now": now}
+    # A page of customers (not orders): each row is one customer's renewal.
+    page = paginate(request, renewals.customers_to_renew(partner, now, customer=customer))
+    context = {
+        "form": form,
+        "page": page,
+        "renewals": renewals.with_orders(page, partner, now),
+        "days": services.UPCOMING_DAYS,
+        "now": now,
+        "max_renewals": renewals.MAX_RENEWALS_AT_ONCE,
+        "max_quantity": settings.LICENCE_ORDER_MAX_QUANTITY,
+        "once": uuid.uuid4().hex,
+    }
     return render(request, "partners/expiring.html", context)
+
+
+@require_POST
+@partner_manager_required
+def request_renewals(request):
+    """Request renewal: one requested order per ticked customer, from the dashboard
+    (not in manage mode), all in one transaction; they wait in Requested Orders for
+    Assign. Bad input changes nothing and says why."""
+    partner = request.user.partner
+    form = RenewalRequestForm(request.POST, partner=partner, max_customers=renewals.MAX_RENEWALS_AT_ONCE)
+    back = request.POST.get("next", "")
+    back = back if back.startswith("?") and len(back) < 500 else ""
+    if not form.is_valid():
+        messages.error(request, " ".join(form.non_field_errors()) + " Nothing was requested.")
+        return redirect(reverse("notifications:upcoming_expiries") + back)
+    # The page's form carries a one-time key: a double click or a re-sent POST
+    # requests nothing twice (Redis's atomic add; kept for a day).
+    once = request.POST.get("once", "")
+    if once and not (len(once) <= 64 and cache.add(f"renewals:once:{request.user.pk}:{once}", 1, 24 * 3600)):
+        messages.info(request, "These renewals were already requested (the form was sent twice).")
+        return redirect(reverse("notifications:upcoming_expiries") + back)
+    try:
+        orders = renewals.request_renewals(partner, form.cleaned_data["quantities"], acting_user=request.user)
+    except (Customer.DoesNotExist, PermissionDenied, ValidationError, ValueError):
+        messages.error(request, "These companies cannot be renewed now. Nothing was requested.")
+        return redirect(reverse("notifications:upcoming_expiries") + back)
+    listed = ", ".join(f"{o.customer.name} (#{o.pk}, {o.quantity} licences)" for o in orders)
+    messages.success(request, f"Renewal requested for {listed}. Assign them in Requested Orders.")
+    return redirect(reverse("notifications:upcoming_expiries") + back)
 
 
 @partner_manager_required
@@ -96,6 +143,7 @@ def partner_settings(request):
         "customer"
     )
     context = {"form": form, "partner": partner, "current": current, "overrides": overrides.order_by("customer__name")}
+    context |= {"copies_on": digest.copies_on(partner), "digest_on": digest.gets_digest(request.user)}
     return render(request, "partners/notification_settings.html", context)
 
 
@@ -129,3 +177,49 @@ def customer_settings(request, customer_id):
         "partner": partner,
     }
     return render(request, "partners/customer_notification_settings.html", context)
+
+
+@require_POST
+@partner_manager_required
+def notice_copies(request):
+    """Copy the partner's managers on its customers' expiry notices, or stop."""
+    copy = request.POST.get("copy") == "on"
+    if digest.set_notice_copies(request.user.partner, copy, acting_user=request.user):
+        messages.success(
+            request,
+            "Your managers are now copied on your customers' expiry notices."
+            if copy
+            else "Your managers are no longer copied on expiry notices.",
+        )
+    else:
+        messages.info(request, "Nothing changed.")
+    return redirect("notifications:partner_settings")
+
+
+@require_POST
+@partner_manager_required
+def my_digest(request):
+    """The signed-in partner manager's own weekly digest, on or off."""
+    subscribed = request.POST.get("digest") == "on"
+    if digest.set_digest(request.user, subscribed, via="settings"):
+        messages.success(request, "You will get the weekly digest." if subscribed else "Your weekly digest is off.")
+    else:
+        messages.info(request, "Nothing changed.")
+    return redirect("notifications:partner_settings")
+
+
+@csrf_exempt  # a mail client's one-click POST (RFC 8058) carries no token; it can only turn one digest off
+@require_http_methods(["GET", "POST"])
+def digest_unsubscribe(request, token):
+    """The signed link in the digest: GET asks to confirm, POST turns that manager's
+    digest off (idempotent). No sign-in: the signature is the permission, and it
+    names the one manager it was made for, whoever is signed in."""
+    user = digest.user_of_token(token)
+    if user is None:
+        return render(request, "notifications/digest_unsubscribe.html", {"invalid": True}, status=400)
+    done = False
+    if request.method == "POST":
+        digest.set_digest(user, False, via="email_link")
+        done = True
+    context = {"email": user.email, "done": done, "already_off": not digest.gets_digest(user)}
+    return render(request, "notifications/digest_unsubscribe.html", context)

@@ -564,3 +564,35 @@ def put_behind(schema: str) -> None:
     migrate("learners", "0006", schema_name=schema, verbosity=0)
     assert LATEST not in applied(schema)
     assert not has_column(schema, "learners_learner", "name_folded")
+
+
+# --- Many customers, public rows only (partner pages that never enter a schema) ----------
+
+
+def customers_with_expiring_orders(partner, count, requested_by, expires_at, *, prefix="bulk", allocated=3):
+    """``count`` customers of ``partner``, each with one assigned order of 10 licences
+    expiring at ``expires_at`` (``allocated`` of them taken), written in two
+    statements. Their schemas are NOT created (bulk_create skips the tenant's save):
+    only for pages and reads that stay in the public schema."""
+    customers = Customer.objects.bulk_create(
+        [
+            Customer(name=f"{prefix.title()} {n:05d}", partner=partner, schema_name=f"{prefix}_{n:05d}")
+            for n in range(count)
+        ]
+    )
+    LicenceOrder.objects.bulk_create(
+        [
+            LicenceOrder(
+                customer=c,
+                quantity=10,
+                allocated_count=allocated,
+                status="assigned",
+                requested_by=requested_by,
+                assigned_by=requested_by,
+                assigned_at=expires_at - timedelta(days=365),
+                expires_at=expires_at,
+            )
+            for c in customers
+        ]
+    )
+    return customers

@@ -25,6 +25,11 @@ def test_create_partner(db):
     assert "Created partner Contoso Partners" in output
     with pytest.raises(CommandError, match="already exists"):
         run("create_partner", "contoso partners")
+    assert Partner.objects.get(name="Contoso Partners").time_zone == "Europe/London"
+    run("create_partner", "Fabrikam", "--time-zone", "Asia/Kolkata")
+    assert Partner.objects.get(name="Fabrikam").time_zone == "Asia/Kolkata"
+    with pytest.raises(CommandError, match="not a known time zone"):
+        run("create_partner", "Tailspin", "--time-zone", "Mars/Olympus")
 
 
 def test_create_customer_makes_a_migrated_schema(partner_a):

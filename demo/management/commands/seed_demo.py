@@ -14,6 +14,11 @@ Every customer is in a different state, so a newcomer sees every page with conte
   expired, some learners renewed onto it, one deactivated, two without a licence;
 - Initech (the other partner's): a valid pool.
 
+Northwind's Upcoming expiries page shows the renewals to work (Acme's 8 learners
+losing access with free seats in a later order, Globex's request waiting, Umbrella's
+expired order); Northwind copies its managers on expiry notices, and its weekly digest
+of the same is sent once at seeding (the outbox shows it).
+
 Orders go through the real services (request, assign, allocate, renew, deactivate).
 The services stamp "now" and nothing may assign an order in the past, so orders
 that belong in the past are moved afterwards with a queryset update of their
@@ -42,7 +47,7 @@ from learners.models import Allocation, Learner
 from learners.roster import deactivate_learner, ensure_learner_for_user
 from licences.models import LicenceOrder
 from licences.services import add_calendar_months, assign_order, licence_expiry, request_order
-from notifications import planning
+from notifications import digest, planning
 from partners.models import Partner
 
 DEMO_PASSWORD = "demo-licences-2026"
@@ -118,9 +123,18 @@ class Command(BaseCommand):
                 # Each step is a service action with its own (durable) transaction.
                 partner_manager = User.objects.filter(partner=customer.partner, role=Role.PARTNER_MANAGER).first()
                 LICENCE_STORIES[schema](customer, partner_manager, manager_user)
+        self._partner_notifications(partners["Northwind Security"])
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
         self.stdout.write("Make an API token on the partner dashboard's API page (see README.md, The partner API).")
         self.stdout.write(demo_sign_ins())
+
+    def _partner_notifications(self, partner):
+        """Northwind copies its managers on expiry notices, and this week's digest goes
+        out now (the Upcoming expiries renewals: Acme's 8 learners, Globex's waiting
+        order, Umbrella's expired order): in the outbox at once; once a week only."""
+        alice = User.objects.get(email=PARTNERS[partner.name][0][0])
+        digest.set_notice_copies(partner, True, acting_user=alice)
+        digest.send_digest_now(partner)
 
     def _webhook_endpoint(self, partner):
         """Northwind's webhook endpoint, made before the licence stories so their
