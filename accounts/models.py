@@ -124,6 +124,7 @@ class AuditEvent(models.Model):
         TWO_FACTOR_LOCKED_OUT = "two_factor.locked_out", "Two-factor codes paused after failures"
         TWO_FACTOR_REQUIREMENT_CHANGED = "two_factor.requirement_changed", "Two-factor requirement changed"
         REMINDER_SCHEDULE_CHANGED = "notifications.schedule_changed", "Reminder schedule changed"
+        SEAT_ALERTS_CHANGED = "notifications.seat_alerts_changed", "Seat alert settings changed"
         # The partner API (api.events).
         CUSTOMER_CREATED = "customer.created", "Customer created"
         API_TOKEN_CREATED = "api_token.created", "API token created"

@@ -72,3 +72,11 @@ class CustomerScheduleForm(ReminderScheduleForm):
         if not self.cleaned_data["reminders"].strip():
             raise forms.ValidationError("Give at least one reminder, or use the partner's default.")
         return super().clean_reminders()
+
+
+class SeatAlertsForm(forms.Form):
+    """The customer's optional seat alert (the one for waiting learners is always on)."""
+
+    alert_at_90_percent = forms.BooleanField(
+        label="Also email its managers when 90 % of its licences are used", required=False
+    )

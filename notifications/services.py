@@ -33,17 +33,19 @@ import smtplib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from anymail.exceptions import AnymailAPIError, AnymailConfigurationError, AnymailError
 from django.conf import settings
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from accounts.models import Role, User
 from licences.models import LicenceOrder, OrderStatus
-from notifications import emails, signals
-from notifications.models import OPEN_STATES, EmailKind, EmailState, OrderEmail
+from licences.services import pool_summary
+from notifications import emails, seat_alerts, signals
+from notifications.models import OPEN_STATES, EmailKind, EmailState, OrderEmail, SeatAlert
 from notifications.planning import SCHEDULE_CHANGED
 
 logger = logging.getLogger(__name__)
@@ -137,18 +139,34 @@ def due_email_ids(now: datetime, limit: int) -> list[int]:
 # --- Claim -----------------------------------------------------------------------------------
 
 # Still due and open (a claim is open again once its lease ran out), and, for an
-# expiry notice, no reminder of the same order being sent right now.
+# expiry notice, no reminder of the same order being sent right now. A batch of
+# emails is claimed in one statement; rows another run is claiming at this very
+# moment are skipped (they are that run's), so two runs never wait on each other.
+# For a reminder, whether a later reminder of the same order is also due (after an
+# outage only that one goes).
 _CLAIM_SQL = """
+WITH mine AS (
+    SELECT id FROM notifications_orderemail WHERE id = ANY(%(ids)s) ORDER BY id FOR UPDATE SKIP LOCKED
+)
 UPDATE notifications_orderemail AS e
 SET state = 'claimed', claimed_at = %(now)s, attempts = e.attempts + 1
-WHERE e.id = %(id)s AND e.due_at <= %(now)s AND e.state IN ('pending', 'claimed', 'retrying')
+FROM mine
+WHERE e.id = mine.id AND e.due_at <= %(now)s AND e.state IN ('pending', 'claimed', 'retrying')
   AND (e.state <> 'claimed' OR e.claimed_at <= %(stale_before)s)
   AND NOT (e.kind = 'expiry' AND EXISTS (
       SELECT 1 FROM notifications_orderemail r
       WHERE r.order_id = e.order_id AND r.kind = 'reminder' AND r.state = 'claimed'
         AND r.claimed_at > %(stale_before)s))
-RETURNING e.order_id, e.kind, e.lead_hours, e.attempts
+RETURNING e.id, e.order_id, e.kind, e.lead_hours, e.attempts,
+  e.kind = 'reminder' AND EXISTS (
+      SELECT 1 FROM notifications_orderemail l
+      WHERE l.order_id = e.order_id AND l.kind = 'reminder' AND l.lead_hours < e.lead_hours
+        AND l.due_at <= %(now)s AND NOT (l.state = 'skipped' AND l.error = %(schedule_changed)s))
 """
+
+# Emails claimed at a time: the lease of the batch's last email starts when the
+# batch is claimed, so a batch is a few seconds' sending at most.
+CLAIM_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -162,38 +180,46 @@ class Claim:
     attempt: int
     # Set when a later reminder of the same order is also due (only that one goes).
     superseded: bool = False
+    model: ClassVar = OrderEmail
 
 
-def _superseded_by_later_reminder(claimed_lead: int, now: datetime):
-    later = OrderEmail.objects.filter(
-        order=OuterRef("pk"), kind=EmailKind.REMINDER, lead_hours__lt=claimed_lead, due_at__lte=now
-    ).exclude(state=EmailState.SKIPPED, error=SCHEDULE_CHANGED)
-    return Exists(later)
+def claim_batch(email_ids: list[int], now: datetime) -> list[Claim]:
+    """Take these emails for this run, in the order given, leaving out those that
+    are not this run's to send (not due, settled, or held by another run). Two
+    queries whatever their number: the claim, and their orders with customers and
+    partners."""
+    if not email_ids:
+        return []
+    params = {
+        "ids": list(email_ids),
+        "now": now,
+        "stale_before": now - claim_timeout(),
+        "schedule_changed": SCHEDULE_CHANGED,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL, params)
+        rows = {row[0]: row for row in cursor.fetchall()}
+    if not rows:
+        return []
+    orders = LicenceOrder.objects.select_related("customer__partner").in_bulk({row[1] for row in rows.values()})
+    return [
+        Claim(
+            email_id=email_id,
+            order=orders[rows[email_id][1]],
+            kind=rows[email_id][2],
+            lead_hours=rows[email_id][3],
+            attempt=rows[email_id][4],
+            superseded=bool(rows[email_id][5]),
+        )
+        for email_id in email_ids
+        if email_id in rows
+    ]
 
 
 def claim(email_id: int, now: datetime) -> Claim | None:
-    """Take email ``email_id`` for this run, or return None when it is not this run's
-    to send (not due, settled, or held by another run). Two queries: the claim, and
-    the order with its customer and partner (and, for a reminder, whether a later
-    one is due too)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_CLAIM_SQL, {"id": email_id, "now": now, "stale_before": now - claim_timeout()})
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    order_id, kind, lead_hours, attempt = row
-    orders = LicenceOrder.objects.select_related("customer__partner")
-    if kind == EmailKind.REMINDER:
-        orders = orders.annotate(superseded=_superseded_by_later_reminder(lead_hours, now))
-    order = orders.get(pk=order_id)
-    return Claim(
-        email_id=email_id,
-        order=order,
-        kind=kind,
-        lead_hours=lead_hours,
-        attempt=attempt,
-        superseded=getattr(order, "superseded", False),
-    )
+    """Take email ``email_id`` for this run, or return None when it is not this run's."""
+    claims = claim_batch([email_id], now)
+    return claims[0] if claims else None
 
 
 def why_not_send(claim: Claim, now: datetime) -> str | None:
@@ -219,11 +245,11 @@ def why_not_send(claim: Claim, now: datetime) -> str | None:
 # --- Send and record -------------------------------------------------------------------------
 
 
-def _ours(claim: Claim):
-    return OrderEmail.objects.filter(pk=claim.email_id, state=EmailState.CLAIMED, attempts=claim.attempt)
+def _ours(claim):
+    return claim.model.objects.filter(pk=claim.email_id, state=EmailState.CLAIMED, attempts=claim.attempt)
 
 
-def record_sent(claim: Claim, message_id: str, recipient_count: int) -> str:
+def record_sent(claim, message_id: str, recipient_count: int) -> str:
     if recipient_count:
         state, changes = EmailState.SENT, {"sent_at": timezone.now(), "error": ""}
     else:
@@ -236,12 +262,12 @@ def record_sent(claim: Claim, message_id: str, recipient_count: int) -> str:
     return state
 
 
-def record_skipped(claim: Claim, reason: str) -> str:
+def record_skipped(claim, reason: str) -> str:
     _ours(claim).update(state=EmailState.SKIPPED, error=reason)
     return EmailState.SKIPPED
 
 
-def record_send_error(claim: Claim, error: BaseException, now: datetime) -> str:
+def record_send_error(claim, error: BaseException, now: datetime) -> str:
     if is_transient(error) and claim.attempt < settings.EXPIRY_MAX_SEND_ATTEMPTS:
         retry_at = now + retry_backoff(claim.attempt)
         if claim.kind == EmailKind.REMINDER:
@@ -257,16 +283,16 @@ def record_send_error(claim: Claim, error: BaseException, now: datetime) -> str:
     return EmailState.FAILED
 
 
-def _send(claim: Claim, now: datetime) -> tuple[str, int]:
+def _send(claim: Claim, now: datetime, outbox: emails.Outbox) -> tuple[str, int]:
     order = claim.order
     if claim.kind == EmailKind.LICENCE_REQUEST:
-        return emails.licence_request_waiting(order)
+        return emails.licence_request_waiting(order, outbox)
     if claim.kind == EmailKind.LICENCES_READY:
-        return emails.licences_ready(order)
+        return emails.licences_ready(order, outbox)
     if claim.kind == EmailKind.REMINDER:
-        return emails.expiry_reminder(order, now=now)
+        return emails.expiry_reminder(order, now=now, outbox=outbox)
     # About to send the expiry notice of ``order`` (hook point: docs/architecture.md).
-    return emails.expiry_notice(order)
+    return emails.expiry_notice(order, outbox)
 
 
 def _tell_the_apps_above(claim: Claim, reason: str | None) -> None:
@@ -282,15 +308,19 @@ def _tell_the_apps_above(claim: Claim, reason: str | None) -> None:
         signals.licences_expired.send(LicenceOrder, order=claim.order)
 
 
-def deliver(claim: Claim, now: datetime) -> str:
+def deliver(claim: Claim, now: datetime, outbox: emails.Outbox | None = None) -> str:
     """Send a claimed email, or skip it when it is no longer true, and record the
     outcome; returns the email's new state."""
     reason = why_not_send(claim, now)
     _tell_the_apps_above(claim, reason)
     if reason is not None:
         return record_skipped(claim, reason)
+    return _send_and_record(claim, now, lambda: _send(claim, now, outbox or emails.Outbox()))
+
+
+def _send_and_record(claim, now: datetime, send) -> str:
     try:
-        message_id, recipient_count = _send(claim, now)
+        message_id, recipient_count = send()
     except Exception as error:
         if not isinstance(error, AnymailError | smtplib.SMTPException | OSError):
             logger.exception("Unexpected error sending email %s", claim.email_id)
@@ -335,19 +365,58 @@ def deliver_one(email_id: int, now: datetime, summary: RunSummary | None = None)
     return state
 
 
-def send_due_emails(now: datetime | None = None, limit: int | None = None) -> RunSummary:
-    """One pass of the scheduler: scan, then claim, send and record each due email.
+def _deliver_batch(email_ids, clock, summary: RunSummary, outbox: emails.Outbox) -> None:
+    """Claim a batch in one statement, look up what its emails need in a few more
+    (managers, later free seats), then send and record each: the queries per
+    email stay the same whatever the number of customers or orders."""
+    now = clock()
+    claims = claim_batch(email_ids, now)
+    if len(claims) < len(email_ids):
+        summary.outcomes["held_elsewhere"] += len(email_ids) - len(claims)
+    if not claims:
+        return
+    reminders = [c.order for c in claims if c.kind == EmailKind.REMINDER and not c.superseded]
+    outbox.prepare([c.order for c in claims], reminders=reminders, now=now)
+    for taken in claims:
+        state = deliver(taken, clock(), outbox)
+        summary.claimed += 1
+        summary.outcomes[state] += 1
 
-    ``now`` fixes the clock (tests, a catch-up by hand); by default each claim reads
-    the clock afresh, so a long batch does not shorten the later claims' leases."""
+
+def send_due_emails(now: datetime | None = None, limit: int | None = None) -> RunSummary:
+    """One pass of the scheduler: scan, then claim, send and record each due email
+    (the order emails, then the seat alerts), in batches, through one connection to
+    the email backend.
+
+    ``now`` fixes the clock (tests, a catch-up by hand); by default each batch and
+    each email reads the clock afresh, so a long pass does not shorten the later
+    claims' leases."""
     limit = limit or settings.EXPIRY_SCAN_BATCH_SIZE
     clock = (lambda: now) if now is not None else timezone.now
     summary = RunSummary(batch_size=limit)
     email_ids = due_email_ids(clock(), limit)
-    summary.scanned = len(email_ids)
-    for email_id in email_ids:
-        deliver_one(email_id, clock(), summary)
+    alert_ids = due_alert_ids(clock(), limit - len(email_ids)) if len(email_ids) < limit else []
+    summary.scanned = len(email_ids) + len(alert_ids)
+    if not summary.scanned:
+        return summary
+    signals.sending_started.send(OrderEmail)
+    try:
+        with emails.Outbox() as outbox:
+            for start in range(0, len(email_ids), CLAIM_BATCH):
+                _deliver_batch(email_ids[start : start + CLAIM_BATCH], clock, summary, outbox)
+            for alert_id in alert_ids:
+                _record_outcome(summary, deliver_alert(alert_id, clock(), outbox))
+    finally:
+        signals.sending_finished.send(OrderEmail)
     return summary
+
+
+def _record_outcome(summary: RunSummary, state: str | None) -> None:
+    if state is None:
+        summary.outcomes["held_elsewhere"] += 1
+    else:
+        summary.claimed += 1
+        summary.outcomes[state] += 1
 
 
 def send_order_email(order_id: int, kind: str, now: datetime | None = None) -> str | None:
@@ -359,6 +428,78 @@ def send_order_email(order_id: int, kind: str, now: datetime | None = None) -> s
     if email_id is None:
         return None
     return deliver_one(email_id, now or timezone.now())
+
+
+# --- Seat alerts ---------------------------------------------------------------------------
+
+_ALERT_SCAN_SQL = """
+SELECT id FROM notifications_seatalert
+WHERE due_at <= %(now)s AND state IN ('pending', 'claimed', 'retrying')
+  AND (state <> 'claimed' OR claimed_at <= %(stale_before)s)
+ORDER BY due_at, id
+LIMIT %(limit)s
+"""
+
+_CLAIM_ALERT_SQL = """
+UPDATE notifications_seatalert
+SET state = 'claimed', claimed_at = %(now)s, attempts = attempts + 1
+WHERE id = %(id)s AND due_at <= %(now)s AND state IN ('pending', 'claimed', 'retrying')
+  AND (state <> 'claimed' OR claimed_at <= %(stale_before)s)
+RETURNING attempts
+"""
+
+
+@dataclass(frozen=True)
+class AlertClaim:
+    """A seat alert this run holds (see Claim)."""
+
+    email_id: int
+    alert: SeatAlert
+    attempt: int
+    kind: str = "seat_alert"
+    model: ClassVar = SeatAlert
+
+
+def due_alert_ids(now: datetime, limit: int) -> list[int]:
+    """The seat alerts due, oldest first: the scan's partial index, like the order emails'."""
+    with connection.cursor() as cursor:
+        cursor.execute(_ALERT_SCAN_SQL, {"now": now, "stale_before": now - claim_timeout(), "limit": limit})
+        return [alert_id for (alert_id,) in cursor.fetchall()]
+
+
+def claim_alert(alert_id: int, now: datetime) -> AlertClaim | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_ALERT_SQL, {"id": alert_id, "now": now, "stale_before": now - claim_timeout()})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    alert = SeatAlert.objects.select_related("customer__partner").get(pk=alert_id)
+    return AlertClaim(email_id=alert_id, alert=alert, attempt=row[0])
+
+
+def deliver_alert(alert_id: int, now: datetime, outbox: emails.Outbox | None = None) -> str | None:
+    """Claim, send (or skip, when no longer true) and record one seat alert; None
+    when it was not this run's. The counts in the email are the pool's now."""
+    taken = claim_alert(alert_id, now)
+    if taken is None:
+        return None
+    alert = taken.alert
+    reason = seat_alerts.why_not_send(alert)
+    waiting = 0
+    if reason is None and alert.kind == seat_alerts.SeatAlertKind.EXHAUSTED:
+        waiting = seat_alerts.waiting_learners(alert.customer)
+        if not waiting:
+            reason = seat_alerts.NOBODY_WAITS
+    if reason is not None:
+        return record_skipped(taken, reason)
+    pool = pool_summary(alert.customer, now)
+    alert.seats_used, alert.seats_total = pool["allocated"], pool["total"]
+    return _send_and_record(taken, now, lambda: emails.seat_alert(alert, waiting=waiting, outbox=outbox))
+
+
+def send_seat_alert(alert_id: int, now: datetime | None = None) -> str | None:
+    """The task queued when an episode opens; the beat's scan catches it otherwise."""
+    return deliver_alert(alert_id, now or timezone.now())
 
 
 # --- Dry run ------------------------------------------------------------------------------------
