@@ -563,6 +563,47 @@ def plan_due_emails(now: datetime | None = None, limit: int | None = None) -> li
     return plan
 
 
+def plan_due_alerts(now: datetime | None = None, limit: int | None = None) -> list[PlannedEmail]:
+    """What ``send_due_emails`` would do with the seat alerts due now, claiming nothing."""
+    now = now or timezone.now()
+    live_claim = Q(state=EmailState.CLAIMED, claimed_at__gt=now - claim_timeout())
+    due = list(
+        SeatAlert.objects.filter(state__in=OPEN_STATES, due_at__lte=now)
+        .exclude(live_claim)
+        .select_related("customer")
+        .order_by("due_at", "pk")[: limit or settings.EXPIRY_SCAN_BATCH_SIZE]
+    )
+    outbox = emails.Outbox()
+    outbox.prepare([], customer_ids={a.customer_id for a in due})
+    plan = []
+    for alert in due:
+        reason = seat_alerts.why_not_send(alert)
+        to = outbox.managers_of_customer(alert.customer)
+        if reason is not None:
+            action = f"skip {alert.label} ({reason.removeprefix('Not sent: ').rstrip('.')})"
+        elif not to:
+            action = f"skip {alert.label} (no active manager)"
+        else:
+            action = f"send {alert.label}"
+        plan.append(PlannedEmail(email=alert, action=action, recipients=to))
+    return plan
+
+
+def seat_alert_ledger(customer: str | None = None, kind: str | None = None, state: str | None = None):
+    """The seat alerts for operators, newest first, filtered like ``ledger``."""
+    rows = SeatAlert.objects.select_related("customer").order_by("-due_at", "-pk")
+    if customer:
+        match = Q(customer__name__icontains=customer) | Q(customer__schema_name=customer)
+        if customer.isdigit():
+            match |= Q(customer_id=int(customer))
+        rows = rows.filter(match)
+    if kind:
+        rows = rows.filter(kind=kind)
+    if state:
+        rows = rows.filter(state=state)
+    return rows
+
+
 # --- Partner dashboard -----------------------------------------------------------------------------
 
 

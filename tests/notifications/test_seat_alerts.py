@@ -9,7 +9,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import AuditEvent
+from accounts.models import AuditEvent, User
 from api.models import WebhookMessage
 from learners.roster import add_learner, deactivate_learner
 from notifications import seat_alerts, services
@@ -184,3 +184,36 @@ def test_the_customer_settings_page_turns_the_90_percent_alert_on(client, acme, 
     assert AuditEvent.objects.filter(action=AuditEvent.Action.SEAT_ALERTS_CHANGED).count() == 2
     # Another partner's customer is not found.
     assert client.post(reverse("notifications:customer_seat_alerts", args=[initech.pk]), {}).status_code == 404
+
+
+def test_the_operators_tools_cover_seat_alerts(client, one_seat, acme, dana, monkeypatch):
+    from io import StringIO
+
+    from django.contrib import admin
+    from django.core.management import call_command
+
+    from tests.builders import sign_in_with_code
+
+    add(acme, 2, dana)
+
+    def run(*args):
+        out = StringIO()
+        call_command(*args, stdout=out)
+        return out.getvalue()
+
+    dry = run("send_expiry_notifications", "--dry-run")
+    assert "1 email(s) due" in dry
+    assert "Acme Manufacturing" in dry and "send seat alert (no free licences) → dana@acme.test" in dry
+    assert SeatAlert.objects.get().state == EmailState.PENDING
+    status = run("notification_status")
+    assert "Seat alerts: seats_exhausted/pending 1" in status and "Seat alerts due now: 1" in status
+    assert "Scanned 1 due email(s)" in run("send_expiry_notifications")
+    listed = run("notification_status", "--kind", "seats_exhausted", "--state", "sent")
+    assert "Acme Manufacturing" in listed and "open" in listed
+
+    monkeypatch.setattr(admin.site, "enable_nav_sidebar", False)
+    operator = User.objects.create_superuser("ops@example.test", "a-long-operator-password")
+    sign_in_with_code(client, operator)
+    page = client.get("/admin/notifications/seatalert/").content.decode()
+    assert "Acme Manufacturing" in page and "/admin/notifications/seatalert/add/" not in page
+    assert client.get("/admin/notifications/seatalertsettings/").status_code == 200
