@@ -3,6 +3,8 @@
 Django's email API, so any django-anymail backend works. Each returns the provider's
 message id where the backend reports one."""
 
+from contextlib import suppress
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection as db
@@ -116,7 +118,15 @@ def send(name: str, recipients: list[str], context: dict, connection=None) -> st
         html = render_to_string(f"emails/{name}-body.html", context)
     message = EmailMultiAlternatives(subject, text, to=recipients, connection=connection)
     message.attach_alternative(html, "text/html")
-    message.send()
+    try:
+        message.send()
+    except Exception:
+        if connection is not None:
+            # The pass's connection may be broken (an SMTP server hung up): close it,
+            # so the next email opens a fresh one instead of failing the same way.
+            with suppress(Exception):
+                connection.close()
+        raise
     status = getattr(message, "anymail_status", None)
     return (status.message_id or "") if status is not None else ""
 

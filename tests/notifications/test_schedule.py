@@ -3,6 +3,8 @@ the expiry notice from expires_at on, each exactly once however often beat runs.
 
 from datetime import timedelta
 
+from django.core.mail.backends.locmem import EmailBackend
+
 from notifications import services
 from notifications.models import EmailKind, EmailState, OrderEmail
 from tests.builders import (
@@ -146,3 +148,23 @@ def test_the_scan_finds_what_the_queryset_describes(world):
     assert set(due) == set(reminders[:3])
     assert set(due) == set(services.due_emails(moment, 100).values_list("pk", flat=True))
     assert services.due_email_ids(moment, 2) == reminders[:2]
+
+
+class CountingBackend(EmailBackend):
+    """The in-memory backend, counting the connections made to it."""
+
+    made = 0
+
+    def __init__(self, *args, **kwargs):
+        CountingBackend.made += 1
+        super().__init__(*args, **kwargs)
+
+
+def test_a_pass_sends_through_one_connection(world, settings, mailoutbox):
+    settings.EMAIL_BACKEND = f"{__name__}.CountingBackend"
+    for customer, manager in ((world["acme"], "alice"), (world["globex"], "alice"), (world["initech"], "charlie")):
+        assign(customer, world[manager])
+    CountingBackend.made = 0
+    run_scheduler(REMINDER_DUE)
+    assert len(sent(REMINDER_SUBJECT)) == 3
+    assert CountingBackend.made == 1
