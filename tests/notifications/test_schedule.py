@@ -107,8 +107,10 @@ def test_a_quiet_beat_is_two_queries_whatever_the_number_of_customers(world, mai
         run_scheduler(REMINDER_DUE - timedelta(hours=1))
     statements = [" ".join(s.split()) for s in queries.statements]
     assert len(statements) == 2
-    assert "FROM notifications_orderemail WHERE due_at <=" in statements[0]
-    assert "FROM notifications_seatalert WHERE due_at <=" in statements[1]
+    assert 'FROM "public".notifications_orderemail WHERE due_at <=' in statements[0]
+    assert 'FROM "public".notifications_seatalert WHERE due_at <=' in statements[1]
+    # Named with their schema, the scans need no SET search_path before them.
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("SET search_path")]
 
 
 def test_queries_per_notice_are_one_whatever_the_notices_due(world, mailoutbox):
