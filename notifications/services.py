@@ -1,7 +1,7 @@
 # Raw SQL here interpolates only schema, table and column names taken from the
 # models and settings; every value is a query parameter.
 # ruff: noqa: S608
-"""Sending the ledger: every email about an order, each sent once.
+"""Sending the ledger: every email about an order, and the seat alerts, each sent once.
 
 The scheduler's periodic task, the one-off tasks (licence request, licences ready),
 the operators' command and the tests all go through ``deliver_due``. How it keeps
@@ -11,8 +11,9 @@ each email to one:
    index that holds only the emails still to deal with (pending, claimed, retrying),
    oldest first, at most a batch. Its cost grows with the emails due, not with the
    number of customers, orders or the history.
-2. **Claim**, per email, with one conditional UPDATE (healthchecks' way): the row
-   becomes ``claimed`` only if it is still due and open. A claim is a lease: no scan
+2. **Claim**, a batch at a time, with one conditional UPDATE (healthchecks' way):
+   a row becomes ``claimed`` only if it is still due and open (rows another run is
+   claiming at that instant are skipped: they are its). A claim is a lease: no scan
    sees it until ``claimed_at`` is older than the timeout, and then (a dead worker)
    it is due again and taken over. No row lock is held on the order,
    so a slow provider never stalls allocations, which update the order's row.
@@ -24,10 +25,16 @@ each email to one:
 5. **Record**: sent (with the provider's message id), or on a transient provider
    error waiting to retry (backoff; a reminder's retry never later than the expiry),
    or failed (a permanent error, or too many attempts), for operators to see. Each
-   record is conditional on the claim still being ours.
+   record is conditional on the claim still being ours, one statement per email.
+
+A pass shares what its emails need (``emails.Outbox``): one email backend
+connection, the managers of each company and the batch's later free seats, each
+looked up once per batch; so queries per email stay constant.
 
 The one window left is a worker that dies after the provider accepted a message
-and before step 5 commits: that email goes out again when its claim is taken over.
+and before step 5 commits (or the database server crashing just after it, the
+records being committed asynchronously): that email goes out again when its claim
+is taken over.
 Sending first and recording after is the choice that never loses one.
 """
 
