@@ -43,6 +43,13 @@ def nearly_full(used: int, total: int) -> bool:
     return total > 0 and used * 100 >= total * NEARLY_FULL_PERCENT
 
 
+def still_true(kind: str, pool: dict) -> bool:
+    """Whether the pool (licences.services.pool_summary) still meets the alert's condition."""
+    if kind == SeatAlertKind.EXHAUSTED:
+        return pool["free"] <= 0
+    return nearly_full(pool["allocated"], pool["total"])
+
+
 _END_EPISODES_SQL = """
 UPDATE notifications_seatalert SET ended_at = %(now)s
 WHERE customer_id = %(customer)s AND ended_at IS NULL

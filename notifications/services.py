@@ -558,14 +558,20 @@ def deliver_alert(alert_id: int, now: datetime, outbox: emails.Outbox | None = N
     alert = taken.alert
     reason = seat_alerts.why_not_send(alert)
     waiting = 0
+    if reason is None:
+        pool = pool_summary(alert.customer, now)
+        alert.seats_used, alert.seats_total = pool["allocated"], pool["total"]
+        if not seat_alerts.still_true(alert.kind, pool):
+            # Seats came free between planning and sending (an order assigned at
+            # that moment): the episode is over; the next exhaustion is a new one.
+            SeatAlert.objects.filter(pk=alert.pk, ended_at__isnull=True).update(ended_at=now)
+            reason = seat_alerts.EPISODE_OVER
     if reason is None and alert.kind == seat_alerts.SeatAlertKind.EXHAUSTED:
         waiting = seat_alerts.waiting_learners(alert.customer)
         if not waiting:
             reason = seat_alerts.NOBODY_WAITS
     if reason is not None:
         return record_skipped(taken, reason)
-    pool = pool_summary(alert.customer, now)
-    alert.seats_used, alert.seats_total = pool["allocated"], pool["total"]
     return _send_and_record(taken, now, lambda: emails.seat_alert(alert, waiting=waiting, outbox=outbox))
 
 

@@ -217,3 +217,15 @@ def test_the_operators_tools_cover_seat_alerts(client, one_seat, acme, dana, mon
     page = client.get("/admin/notifications/seatalert/").content.decode()
     assert "Acme Manufacturing" in page and "/admin/notifications/seatalert/add/" not in page
     assert client.get("/admin/notifications/seatalertsettings/").status_code == 200
+
+
+def test_seats_free_when_the_alert_goes_out_end_the_episode_unsent(one_seat, acme, alice, dana, mailoutbox):
+    from licences.models import LicenceOrder
+
+    add(acme, 2, dana)
+    # More seats arrive without the review (as if an assignment raced the add).
+    LicenceOrder.objects.filter(customer=acme).update(quantity=5)
+    services.send_due_emails()
+    [alert] = alerts()
+    assert alert.state == EmailState.SKIPPED and alert.error == seat_alerts.EPISODE_OVER
+    assert alert.ended_at is not None and alert_emails() == []
