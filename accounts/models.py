@@ -126,6 +126,7 @@ class AuditEvent(models.Model):
         REMINDER_SCHEDULE_CHANGED = "notifications.schedule_changed", "Reminder schedule changed"
         NOTICE_COPIES_CHANGED = "notifications.copies_changed", "Copies of expiry notices changed"
         DIGEST_SUBSCRIPTION_CHANGED = "notifications.digest_changed", "Weekly digest turned on or off"
+        SEAT_ALERTS_CHANGED = "notifications.seat_alerts_changed", "Seat alert settings changed"
         # The partner API (api.events).
         CUSTOMER_CREATED = "customer.created", "Customer created"
         API_TOKEN_CREATED = "api_token.created", "API token created"

@@ -5,13 +5,14 @@ action or not at all. Connected in ApiConfig.ready()."""
 
 from django.dispatch import receiver
 
+from api import webhooks
 from api.models import WebhookEventType
 from api.schemas import order_dict_of
 from api.webhooks import publish
 from learners.signals import learners_renewed, seats_exhausted
 from licences.services import pool_summary
 from licences.signals import order_assigned, order_cancelled, order_requested
-from notifications.signals import licences_expired, licences_expiring
+from notifications.signals import licences_expired, licences_expiring, sending_finished, sending_started
 
 
 def _order_event(event_type, order):
@@ -81,3 +82,14 @@ def seats_ran_out(sender, *, customer, outcome, **kwargs):
         }
 
     publish(WebhookEventType.SEATS_EXHAUSTED, partner_id=customer.partner_id, customer=customer, data=data)
+
+
+@receiver(sending_started, dispatch_uid="api.sending_started")
+def email_pass_started(sender, **kwargs):
+    # The pass's reminders and notices publish events: read each partner's endpoints once.
+    webhooks.remember_endpoints_for_a_pass()
+
+
+@receiver(sending_finished, dispatch_uid="api.sending_finished")
+def email_pass_finished(sender, **kwargs):
+    webhooks.forget_pass_endpoints()

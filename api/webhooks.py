@@ -10,6 +10,7 @@ delivered at least once, always with the same ``webhook-id``."""
 
 import base64
 import secrets
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
@@ -140,16 +141,39 @@ def enable_endpoint(partner, endpoint_id, *, acting_user) -> WebhookEndpoint:
 # --- Publishing events -----------------------------------------------------------------
 
 
-def publish(event_type: str, *, partner_id: int, data, customer=None, now=None) -> WebhookMessage | None:
-    """Publish one event to the partner's active endpoints that asked for it, inside
-    the caller's transaction; the deliveries are queued when it commits. ``data`` is
-    the event's data, or a function making it (called only if an endpoint wants
-    the event). One query when none does, three (and ``data``'s) when some do."""
+# While the email sender's pass runs (notifications.signals.sending_started), each
+# partner's endpoints for an event type are read once for the whole pass.
+_pass_endpoints: ContextVar[dict | None] = ContextVar("pass_endpoints", default=None)
+
+
+def remember_endpoints_for_a_pass() -> None:
+    _pass_endpoints.set({})
+
+
+def forget_pass_endpoints() -> None:
+    _pass_endpoints.set(None)
+
+
+def _endpoints_for(partner_id: int, event_type: str) -> list[int]:
+    cache = _pass_endpoints.get()
+    if cache is not None and (partner_id, event_type) in cache:
+        return cache[(partner_id, event_type)]
     endpoint_ids = list(
         WebhookEndpoint.objects.filter(
             partner_id=partner_id, is_active=True, event_types__contains=[event_type]
         ).values_list("pk", flat=True)
     )
+    if cache is not None:
+        cache[(partner_id, event_type)] = endpoint_ids
+    return endpoint_ids
+
+
+def publish(event_type: str, *, partner_id: int, data, customer=None, now=None) -> WebhookMessage | None:
+    """Publish one event to the partner's active endpoints that asked for it, inside
+    the caller's transaction; the deliveries are queued when it commits. ``data`` is
+    the event's data, or a function making it (called only if an endpoint wants
+    the event). One query when none does, three (and ``data``'s) when some do."""
+    endpoint_ids = _endpoints_for(partner_id, event_type)
     if not endpoint_ids:
         return None
     now = now or timezone.now()

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import normalise_email
-from learners import events, seats
+from learners import events, seats, signals
 from learners.csv_files import looks_like_email
 from learners.error_codes import LearnerError, LearnerErrorCode
 from learners.models import Learner, LearnerStatus
@@ -60,6 +60,8 @@ def deactivate_learner(customer, learner_id: int, *, acting_user, in_manage_mode
         if learner.status == LearnerStatus.DEACTIVATED:
             raise LearnerError(f"{learner.email} is already deactivated.", code=LearnerErrorCode.ALREADY_DEACTIVATED)
         freed_order_id = seats.release_seat(customer, learner, now=now)
+        if freed_order_id is not None:
+            signals.seats_changed.send(Learner, customer=customer, now=now)
         learner.status, learner.deactivated_at = LearnerStatus.DEACTIVATED, now
         learner.save(update_fields=["status", "deactivated_at"])
         events.learner_deactivated(

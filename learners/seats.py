@@ -222,6 +222,7 @@ def give_seats(customer, candidates: Candidates, *, acting_user, now, order_id=N
                 )
     if taken == outcome.allocated and outcome.eligible and (order_id is None or not reads.free_seats(customer, now)):
         signals.seats_exhausted.send(Allocation, customer=customer, outcome=outcome, acting_user=acting_user)
+    signals.seats_changed.send(Allocation, customer=customer, now=now)
     return outcome
 
 

@@ -6,7 +6,10 @@
   ``selection`` (one_by_one, select_all or csv) and ``acting_user``;
 - ``seats_exhausted``: giving seats took the customer's last free seat, or left
   learners waiting because none was free, with ``customer``, ``outcome`` and
-  ``acting_user``.
+  ``acting_user``;
+- ``seats_changed``: a customer's seats were given or freed (any allocation,
+  renewal or new learner's seat, and a leaver's seat going back), with
+  ``customer`` and ``now``; notifications reviews its seat alerts.
 
 The API's webhooks subscribe to them (api.receivers), as notifications subscribes to
 licences.signals: the layers run one way."""
@@ -15,3 +18,4 @@ from django.dispatch import Signal
 
 learners_renewed = Signal()
 seats_exhausted = Signal()
+seats_changed = Signal()

@@ -1,7 +1,14 @@
 from django.contrib import admin
 
 from common.admin import ReadOnlyAdmin
-from notifications.models import CustomerNotificationSettings, OrderEmail, PartnerDigest, PartnerNotificationSettings
+from notifications.models import (
+    CustomerNotificationSettings,
+    OrderEmail,
+    PartnerDigest,
+    PartnerNotificationSettings,
+    SeatAlert,
+    SeatAlertSettings,
+)
 
 
 @admin.register(OrderEmail)
@@ -60,3 +67,40 @@ class PartnerDigestAdmin(ReadOnlyAdmin):
 
     list_display = ["partner", "week_of", "state", "attempts", "sent_at", "error"]
     list_filter = ["state"]
+
+
+@admin.register(SeatAlert)
+class SeatAlertAdmin(ReadOnlyAdmin):
+    """The ledger's seat alerts, one row per customer episode, read-only."""
+
+    list_display = [
+        "id",
+        "customer",
+        "kind",
+        "started_at",
+        "ended_at",
+        "waiting",
+        "state",
+        "due_at",
+        "attempts",
+        "sent_at",
+        "recipient_count",
+        "message_id",
+        "short_error",
+    ]
+    list_filter = ["kind", "state"]
+    search_fields = ["customer__name", "message_id"]
+    list_select_related = ["customer"]
+    date_hierarchy = "started_at"
+    show_full_result_count = False
+
+    @admin.display(description="Error")
+    def short_error(self, alert):
+        return alert.error.splitlines()[0][:120] if alert.error else ""
+
+
+@admin.register(SeatAlertSettings)
+class SeatAlertSettingsAdmin(ReadOnlyAdmin):
+    """Partners turn the 90 % alert on or off on a customer's Notification settings page (audited)."""
+
+    list_display = ["customer", "alert_at_90_percent", "updated_at"]

@@ -3,9 +3,12 @@
 Django's email API, so any django-anymail backend works. Each returns the provider's
 message id where the backend reports one."""
 
+from contextlib import suppress
+
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db.models import F, Sum
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection as db
+from django.db.models import F, Q, Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -35,7 +38,76 @@ def absolute_url(view_name, *args) -> str:
     return settings.SITE_URL + reverse(view_name, args=args)
 
 
-def send(name: str, recipients: list[str], context: dict, *, cc=(), headers=None) -> str:
+class Outbox:
+    """What one pass of the sender shares across its emails: one connection to the
+    email backend (opened once, each email still its own ``send_messages`` call, so
+    each has its own outcome), the managers of each company (looked up once per
+    pass, for a whole batch at a time) and, for reminders, the free seats of later
+    orders (one query per batch). Without ``prepare`` each lookup is made as asked.
+
+    A pass lasts seconds: a manager added meanwhile gets the next pass's emails."""
+
+    def __init__(self):
+        self.connection = None
+        self.customer_managers: dict[int, list[str]] = {}
+        self.partner_managers: dict[int, list[str]] = {}
+        self.free_later: dict[int, int] = {}
+
+    def __enter__(self):
+        self.connection = get_connection()
+        self.connection.open()
+        return self
+
+    def __exit__(self, *exc):
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+    def prepare(self, orders, customer_ids=(), *, reminders=(), now=None) -> None:
+        """Look up, in one query each, the managers of these orders' companies (and
+        of ``customer_ids``) not yet known to this pass, and the free seats after
+        each of the ``reminders`` orders."""
+        customers = {o.customer_id for o in orders} | set(customer_ids)
+        partners = {o.customer.partner_id for o in orders}
+        customers -= self.customer_managers.keys()
+        partners -= self.partner_managers.keys()
+        if customers or partners:
+            for customer_id in customers:
+                self.customer_managers[customer_id] = []
+            for partner_id in partners:
+                self.partner_managers[partner_id] = []
+            people = User.objects.filter(
+                Q(customer__in=customers, role=Role.CUSTOMER_MANAGER)
+                | Q(partner__in=partners, role=Role.PARTNER_MANAGER),
+                is_active=True,
+            ).order_by("email")
+            for role, customer_id, partner_id, email in people.values_list(
+                "role", "customer_id", "partner_id", "email"
+            ):
+                if role == Role.CUSTOMER_MANAGER and customer_id in customers:
+                    self.customer_managers[customer_id].append(email)
+                elif role == Role.PARTNER_MANAGER and partner_id in partners:
+                    self.partner_managers[partner_id].append(email)
+        if reminders:
+            self.free_later.update(free_seats_after_each(reminders, now or timezone.now()))
+
+    def managers_of_customer(self, customer) -> list[str]:
+        if customer.pk not in self.customer_managers:
+            return customer_manager_emails(customer)
+        return self.customer_managers[customer.pk]
+
+    def managers_of_partner(self, partner_id) -> list[str]:
+        if partner_id not in self.partner_managers:
+            return partner_manager_emails(partner_id)
+        return self.partner_managers[partner_id]
+
+    def free_seats_after(self, order, now) -> int:
+        if order.pk not in self.free_later:
+            return free_seats_after(order, now)
+        return self.free_later[order.pk]
+
+
+def send(name: str, recipients: list[str], context: dict, connection=None, *, cc=(), headers=None) -> str:
     """Render and send one email to ``recipients``, colleagues at one company.
 
     Times render in ``context["time_zone"]`` (the customer's): the ``date`` filter
@@ -45,9 +117,17 @@ def send(name: str, recipients: list[str], context: dict, *, cc=(), headers=None
         subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
         text = render_to_string(f"emails/{name}-body.txt", context)
         html = render_to_string(f"emails/{name}-body.html", context)
-    message = EmailMultiAlternatives(subject, text, to=recipients, cc=list(cc), headers=headers)
+    message = EmailMultiAlternatives(subject, text, to=recipients, cc=list(cc), headers=headers, connection=connection)
     message.attach_alternative(html, "text/html")
-    message.send()
+    try:
+        message.send()
+    except Exception:
+        if connection is not None:
+            # The pass's connection may be broken (an SMTP server hung up): close it,
+            # so the next email opens a fresh one instead of failing the same way.
+            with suppress(Exception):
+                connection.close()
+        raise
     status = getattr(message, "anymail_status", None)
     return (status.message_id or "") if status is not None else ""
 
@@ -62,22 +142,24 @@ def _order_context(order) -> dict:
     }
 
 
-def licences_ready(order) -> tuple[str, int]:
+def licences_ready(order, outbox: Outbox | None = None) -> tuple[str, int]:
     """To the customer's managers: N licences are assigned and ready for allocation."""
-    recipients = customer_manager_emails(order.customer)
+    outbox = outbox or Outbox()
+    recipients = outbox.managers_of_customer(order.customer)
     if not recipients:
         return "", 0
     context = _order_context(order) | {"allocate_url": absolute_url("learners:expired")}
-    return send("licences-ready", recipients, context), len(recipients)
+    return send("licences-ready", recipients, context, outbox.connection), len(recipients)
 
 
-def licence_request_waiting(order) -> tuple[str, int]:
+def licence_request_waiting(order, outbox: Outbox | None = None) -> tuple[str, int]:
     """To the partner's managers: a customer manager asked for licences."""
-    recipients = partner_manager_emails(order.customer.partner)
+    outbox = outbox or Outbox()
+    recipients = outbox.managers_of_partner(order.customer.partner_id)
     if not recipients:
         return "", 0
     context = _order_context(order) | {"orders_url": absolute_url("licences:partner_orders")}
-    return send("licence-request", recipients, context), len(recipients)
+    return send("licence-request", recipients, context, outbox.connection), len(recipients)
 
 
 def free_seats_after(order, now) -> int:
@@ -87,12 +169,31 @@ def free_seats_after(order, now) -> int:
     return later.aggregate(free=Sum(F("quantity") - F("allocated_count")))["free"] or 0
 
 
-def expiry_reminder(order, *, now=None) -> tuple[str, int]:
+_FREE_AFTER_EACH_SQL = """
+SELECT o.id, COALESCE(SUM(l.quantity - l.allocated_count), 0)
+FROM licences_licenceorder o
+LEFT JOIN licences_licenceorder l
+  ON l.customer_id = o.customer_id AND l.status = 'assigned' AND l.expires_at > %(now)s
+ AND l.expires_at > o.expires_at
+WHERE o.id = ANY(%(ids)s)
+GROUP BY o.id
+"""
+
+
+def free_seats_after_each(orders, now) -> dict[int, int]:
+    """``free_seats_after`` of each of ``orders``, in one query."""
+    with db.cursor() as cursor:
+        cursor.execute(_FREE_AFTER_EACH_SQL, {"now": now, "ids": [o.pk for o in orders]})
+        return {order_id: int(free) for order_id, free in cursor.fetchall()}
+
+
+def expiry_reminder(order, *, now=None, outbox: Outbox | None = None) -> tuple[str, int]:
     """To the customer's managers, each reminder of their schedule before their
     licences expire: how many learners lose access and when, and what to do: move
     them to free seats of later orders now, or request new licences."""
+    outbox = outbox or Outbox()
     losing = order.allocated_count
-    free_later = free_seats_after(order, now or timezone.now())
+    free_later = outbox.free_seats_after(order, now or timezone.now())
     context = {
         "losing": losing,
         "free_later": free_later,
@@ -101,27 +202,30 @@ def expiry_reminder(order, *, now=None) -> tuple[str, int]:
         "learners_url": absolute_url("learners:list"),
         "request_url": absolute_url("licences:request_licences"),
     }
-    return _send_expiry_email("expiry-reminder", order, context)
+    return _send_expiry_email("expiry-reminder", order, context, outbox)
 
 
-def expiry_notice(order, **extra) -> tuple[str, int]:
+def expiry_notice(order, outbox: Outbox | None = None, **extra) -> tuple[str, int]:
     """To the customer's managers, on the day their licences expire, with the
     partner's managers copied when the partner asked for copies. (Keywords are
     passed to the templates: the seat engine's hooks add what they did.)"""
-    return _send_expiry_email("expiry-notice", order, extra, cc=notice_copies(order.customer.partner_id))
+    outbox = outbox or Outbox()
+    return _send_expiry_email(
+        "expiry-notice", order, extra, outbox, cc=notice_copies(order.customer.partner_id, outbox)
+    )
 
 
-def notice_copies(partner_id) -> list[str]:
+def notice_copies(partner_id, outbox: Outbox | None = None) -> list[str]:
     """The partner's managers, when the partner copies them on expiry notices."""
     if not PartnerNotificationSettings.objects.filter(partner_id=partner_id, copy_managers_on_expiry=True).exists():
         return []
-    return partner_manager_emails(partner_id)
+    return (outbox or Outbox()).managers_of_partner(partner_id)
 
 
-def _send_expiry_email(name: str, order, extra: dict, cc=()) -> tuple[str, int]:
+def _send_expiry_email(name: str, order, extra: dict, outbox: Outbox, cc=()) -> tuple[str, int]:
     """The expiry emails go to the same people with the same links; only their
     templates differ."""
-    recipients = customer_manager_emails(order.customer)
+    recipients = outbox.managers_of_customer(order.customer)
     if not recipients:
         return "", 0
     context = (
@@ -132,4 +236,30 @@ def _send_expiry_email(name: str, order, extra: dict, cc=()) -> tuple[str, int]:
         }
         | extra
     )
-    return send(name, recipients, context, cc=cc), len(recipients) + len(cc)
+    return send(name, recipients, context, outbox.connection, cc=cc), len(recipients) + len(cc)
+
+
+def seat_alert(alert, *, waiting: int, outbox: Outbox | None = None) -> tuple[str, int]:
+    """To the customer's managers: no free licence while ``waiting`` new learners
+    wait (or, the optional alert, 90 % of the licences in use), with a link to
+    Request Licences."""
+    from notifications.models import SeatAlertKind
+
+    outbox = outbox or Outbox()
+    customer = alert.customer
+    recipients = outbox.managers_of_customer(customer)
+    if not recipients:
+        return "", 0
+    used, total = alert.seats_used, alert.seats_total
+    context = {
+        "customer": customer,
+        "time_zone": customer.time_zone,
+        "waiting": waiting,
+        "seats_used": used,
+        "seats_total": total,
+        "seats_free": max(total - used, 0),
+        "percent": used * 100 // total if total else 100,
+        "request_url": absolute_url("licences:request_licences"),
+    }
+    name = "seats-exhausted" if alert.kind == SeatAlertKind.EXHAUSTED else "seats-nearly-full"
+    return send(name, recipients, context, outbox.connection), len(recipients)

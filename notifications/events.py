@@ -37,3 +37,14 @@ def digest_subscription_changed(*, user, subscribed: bool, via: str) -> AuditEve
         partner=user.partner,
         details={"subscribed": subscribed, "via": via},
     )
+
+
+def seat_alerts_changed(*, actor, customer, before: bool, after: bool) -> AuditEvent:
+    """The customer's optional 90 % seat alert was turned on or off."""
+    return audit.record(
+        AuditEvent.Action.SEAT_ALERTS_CHANGED,
+        actor=actor,
+        partner=customer.partner,
+        customer=customer,
+        details={"alert_at_90_percent": {"before": before, "after": after}},
+    )

@@ -110,3 +110,11 @@ class RenewalRequestForm(forms.Form):
                 raise forms.ValidationError(f"{customers[pk].name}: {error.messages[0]}") from None
             quantities[pk] = quantity
         return {"quantities": quantities, "customers": customers}
+
+
+class SeatAlertsForm(forms.Form):
+    """The customer's optional seat alert (the one for waiting learners is always on)."""
+
+    alert_at_90_percent = forms.BooleanField(
+        label="Also email its managers when 90 % of its licences are used", required=False
+    )

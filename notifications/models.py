@@ -169,3 +169,72 @@ class DigestOptOut(models.Model):
 
     def __str__(self):
         return f"{self.user} does not get the weekly digest"
+
+
+# --- Seat alerts ----------------------------------------------------------------------------
+
+
+class SeatAlertKind(models.TextChoices):
+    EXHAUSTED = "seats_exhausted", "No free licences"
+    NEARLY_FULL = "seats_90", "90 % of licences used"
+
+
+class SeatAlert(models.Model):
+    """The ledger's rows for a customer's seat alerts, one per episode and kind, sent
+    like the order emails (claimed with a conditional UPDATE, no lock on the pool).
+
+    An episode opens when the pool first reaches the alert's condition (no free seat
+    while new learners wait; use at or above 90 %) and ends (``ended_at``) when it no
+    longer holds (seats are free again; use below 90 %). At most one open episode per
+    customer and kind (a partial unique index), so however many learners are added at
+    once, an episode is planned, and emailed, once; a later one is a new row."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="seat_alerts")
+    kind = models.CharField(max_length=16, choices=SeatAlertKind.choices)
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # The pool when the episode opened: learners waiting, seats used of the total.
+    waiting = models.PositiveIntegerField(default=0)
+    seats_used = models.PositiveIntegerField(default=0)
+    seats_total = models.PositiveIntegerField(default=0)
+    due_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=EmailState.choices, default=EmailState.PENDING)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipient_count = models.PositiveIntegerField(default=0)
+    message_id = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "kind"], condition=Q(ended_at__isnull=True), name="one_open_seat_alert_per_kind"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["due_at"], name="seat_alert_due_idx", condition=Q(state__in=OPEN_STATES)),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} alert for customer {self.customer_id}: {self.get_state_display()}"
+
+    @property
+    def label(self) -> str:
+        return "seat alert (no free licences)" if self.kind == SeatAlertKind.EXHAUSTED else "seat alert (90 % used)"
+
+    @property
+    def is_settled(self) -> bool:
+        return self.state in SETTLED_STATES
+
+
+class SeatAlertSettings(models.Model):
+    """A customer's optional seat alert: email its managers when use crosses 90 %
+    (the alert when no seat is left for waiting learners is always on)."""
+
+    customer = models.OneToOneField("customers.Customer", on_delete=models.CASCADE, related_name="seat_alert_settings")
+    alert_at_90_percent = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Seat alerts of {self.customer}"

@@ -1,11 +1,13 @@
 """What notifications does when licence orders change (licences.signals): plan the
 order's emails in the ledger, in the order's transaction, and send the one-off ones
-once it commits. Connected in NotificationsConfig.ready()."""
+once it commits; and review a customer's seat alerts when its seats change
+(learners.signals) or an order is assigned. Connected in NotificationsConfig.ready()."""
 
 from django.dispatch import receiver
 
+from learners.signals import seats_changed
 from licences.signals import order_assigned, order_requested
-from notifications import planning, tasks
+from notifications import planning, seat_alerts, tasks
 
 
 @receiver(order_requested, dispatch_uid="notifications.order_requested")
@@ -21,3 +23,11 @@ def tell_partner_of_request(sender, *, order, acting_user, **kwargs):
 def plan_order_emails(sender, *, order, acting_user, **kwargs):
     planning.plan_assigned_order(order)
     tasks.send_licences_ready_email.delay_on_commit(order.pk)
+    # Seats are free again: an exhaustion episode ends (the next one alerts anew).
+    seat_alerts.review_pool(order.customer)
+
+
+@receiver(seats_changed, dispatch_uid="notifications.seats_changed")
+def review_seat_alerts(sender, *, customer, now, **kwargs):
+    # Under the customer's pool lock, in the seat engine's transaction.
+    seat_alerts.review_pool(customer, now)

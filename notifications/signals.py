@@ -5,9 +5,15 @@ taken-over claim sends nothing), from notifications.services.deliver:
 - ``licences_expiring``: one of an order's reminders fell due and is still true;
 - ``licences_expired``: an order's licences expired.
 
+And around each pass of the sender (``sending_started``, ``sending_finished``, sent by
+``OrderEmail``), so the apps above may share their look-ups across the pass's
+emails (the API reads each partner's webhook endpoints once per pass).
+
 The API's webhooks subscribe to them (api.receivers)."""
 
 from django.dispatch import Signal
 
 licences_expiring = Signal()
 licences_expired = Signal()
+sending_started = Signal()
+sending_finished = Signal()

@@ -20,6 +20,13 @@ def send_licence_request_email(order_id: int) -> str | None:
     return services.send_order_email(order_id, EmailKind.LICENCE_REQUEST)
 
 
+@shared_task(ignore_result=False)
+def send_seat_alert(alert_id: int) -> str | None:
+    """Send a seat alert as soon as its episode opens (queued on the commit that
+    opened it). Safe twice: the claim lets one through."""
+    return services.send_seat_alert(alert_id)
+
+
 @shared_task(ignore_result=True)
 def send_due_expiry_notifications() -> dict:
     """The periodic task (Celery beat): send every email of the ledger that is due

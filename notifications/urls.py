@@ -12,4 +12,9 @@ urlpatterns = [
     path("partner/notifications/digest/", views.my_digest, name="my_digest"),
     path("notifications/digest/unsubscribe/<str:token>/", views.digest_unsubscribe, name="digest_unsubscribe"),
     path("partner/companies/<int:customer_id>/notifications/", views.customer_settings, name="customer_settings"),
+    path(
+        "partner/companies/<int:customer_id>/notifications/seat-alerts/",
+        views.customer_seat_alerts,
+        name="customer_seat_alerts",
+    ),
 ]

@@ -18,11 +18,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import Role
 from common.pagination import paginate
 from customers.models import Customer
-from notifications import digest, preferences, renewals, schedule, services
+from notifications import digest, preferences, renewals, schedule, seat_alerts, services
 from notifications.forms import (
     CustomerScheduleForm,
     ReminderScheduleForm,
     RenewalRequestForm,
+    SeatAlertsForm,
     UpcomingExpiriesFilter,
     format_leads,
 )
@@ -175,6 +176,7 @@ def customer_settings(request, customer_id):
         "own": own,
         "default_label": format_leads(default),
         "partner": partner,
+        "seat_alerts_form": SeatAlertsForm(initial={"alert_at_90_percent": seat_alerts.alert_at_90_percent(customer)}),
     }
     return render(request, "partners/customer_notification_settings.html", context)
 
@@ -223,3 +225,20 @@ def digest_unsubscribe(request, token):
         done = True
     context = {"email": user.email, "done": done, "already_off": not digest.gets_digest(user)}
     return render(request, "notifications/digest_unsubscribe.html", context)
+
+
+@require_POST
+@partner_manager_required
+def customer_seat_alerts(request, customer_id):
+    """Turn one customer's 90 % seat alert on or off (audited). Only the partner's own
+    active customers."""
+    customer = get_object_or_404(customers_of(request.user.partner), pk=customer_id)
+    form = SeatAlertsForm(request.POST)
+    form.is_valid()  # a checkbox: anything but "on" is off
+    enabled = bool(form.cleaned_data.get("alert_at_90_percent"))
+    if seat_alerts.set_alert_at_90_percent(customer, enabled, acting_user=request.user):
+        state = "on" if enabled else "off"
+        messages.success(request, f"The 90 % seat alert for {customer.name} is now {state}.")
+    else:
+        messages.info(request, "The seat alerts are unchanged.")
+    return redirect("notifications:customer_settings", customer.pk)

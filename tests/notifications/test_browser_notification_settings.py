@@ -1,9 +1,9 @@
 """In Chromium: a partner manager sets the default schedule, then one company's own
-from Company → Actions → Notification settings."""
+from Company → Actions → Notification settings, and turns its 90 % seat alert on."""
 
 from playwright.sync_api import expect
 
-from notifications.models import CustomerNotificationSettings, PartnerNotificationSettings
+from notifications.models import CustomerNotificationSettings, PartnerNotificationSettings, SeatAlertSettings
 from tests.builders import sign_in
 
 
@@ -30,5 +30,12 @@ def test_a_partner_manager_sets_the_default_and_a_companys_own(page, world):
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Reminders for Acme Manufacturing are now sent 7 days before expiry.")).to_be_visible()
 
+    # The optional seat alert, on the same page.
+    page.get_by_label("Also email its managers when 90 % of its licences are used").check()
+    page.get_by_role("button", name="Update seat alerts").click()
+    expect(page.get_by_text("The 90 % seat alert for Acme Manufacturing is now on.")).to_be_visible()
+    expect(page.get_by_label("Also email its managers when 90 % of its licences are used")).to_be_checked()
+
+    assert SeatAlertSettings.objects.get(customer=world["acme"]).alert_at_90_percent
     assert PartnerNotificationSettings.objects.get().reminder_leads == [720, 72]
     assert CustomerNotificationSettings.objects.get(customer=world["acme"]).reminder_leads == [168]

@@ -34,3 +34,16 @@ def test_the_demo_sends_the_due_emails_and_no_licences_ready_for_an_expired_orde
     valid = LicenceOrder.objects.valid()
     assert set(ready.filter(order__in=valid).values_list("state", flat=True)) == {EmailState.SENT}
     assert len([s for s in subjects if "ready for allocation" in s]) == valid.count()
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_seat_alert_for_initech(mailoutbox):
+    from notifications.models import SeatAlert, SeatAlertKind
+
+    call_command("seed_demo", stdout=StringIO())
+    alerts = SeatAlert.objects.filter(customer__name="Initech Finance", ended_at__isnull=True)
+    assert set(alerts.values_list("kind", flat=True)) == {SeatAlertKind.EXHAUSTED, SeatAlertKind.NEARLY_FULL}
+    send_due_emails()
+    subjects = [m.subject for m in mailoutbox]
+    assert any(s.startswith("No free licences at Initech Finance: ") and "waiting" in s for s in subjects)
+    assert "100 % of Initech Finance's licences are in use" in subjects

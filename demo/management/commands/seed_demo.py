@@ -44,10 +44,10 @@ from customers.models import Customer
 from customers.services import create_customer
 from learners import seats
 from learners.models import Allocation, Learner
-from learners.roster import deactivate_learner, ensure_learner_for_user
+from learners.roster import add_learner, deactivate_learner, ensure_learner_for_user
 from licences.models import LicenceOrder
 from licences.services import add_calendar_months, assign_order, licence_expiry, request_order
-from notifications import digest, planning
+from notifications import digest, planning, seat_alerts
 from partners.models import Partner
 
 DEMO_PASSWORD = "demo-licences-2026"
@@ -252,6 +252,12 @@ def _initech(customer, partner_manager, manager):
     order = _order(customer, 15, partner_manager, assigned_ago=timedelta(days=100))
     seats.allocate(customer, ids[:12] + signing_in, acting_user=manager, order_id=order.pk)
     _move_seats(customer, order, order.assigned_at)
+    # Seat alerts: Bluefin turned on Initech's 90 % alert; three starters join, the
+    # last finds no free seat and waits, so its managers get both alerts (the
+    # scheduler sends them; see the outbox).
+    seat_alerts.set_alert_at_90_percent(customer, True, acting_user=partner_manager)
+    for n in (1, 2, 3):
+        add_learner(customer, f"new.starter{n}@initech.example", f"New Starter {n}", acting_user=manager)
 
 
 def _order_expired(customer, order, expires_at):

@@ -11,7 +11,7 @@ from notifications import services
 class Command(BaseCommand):
     help = (
         "Send every email of the ledger due now (licence requests, licences ready, reminders, expiry "
-        "notices, retries), each once, exactly as the periodic task does. With --dry-run, list what "
+        "notices, seat alerts, retries), each once, exactly as the periodic task does. With --dry-run, list what "
         "would be sent and claim nothing."
     )
 
@@ -30,10 +30,19 @@ class Command(BaseCommand):
     def _dry_run(self, batch_size):
         now = timezone.now()
         plan = services.plan_due_emails(now, batch_size)
-        if not plan:
+        alerts = services.plan_due_alerts(now, batch_size)
+        if not plan and not alerts:
             self.stdout.write("No email is due.")
             return
-        self.stdout.write(f"{len(plan)} email(s) due at {now:%Y-%m-%d %H:%M:%S} UTC (dry run):")
+        self.stdout.write(f"{len(plan) + len(alerts)} email(s) due at {now:%Y-%m-%d %H:%M:%S} UTC (dry run):")
+        for item in alerts:
+            alert = item.email
+            to = ", ".join(item.recipients) or "nobody"
+            self.stdout.write(
+                f"  seat alert #{alert.pk} · {alert.customer.name} · since "
+                f"{timezone.localtime(alert.started_at, alert.customer.tzinfo):%Y-%m-%d %H:%M} "
+                f"{alert.customer.time_zone}: {item.action} → {to}"
+            )
         for item in plan:
             order = item.email.order
             local = timezone.localtime(order.expires_at, order.customer.tzinfo) if order.expires_at else None
