@@ -3,15 +3,16 @@
 Django's email API, so any django-anymail backend works. Each returns the provider's
 message id where the backend reports one."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import F, Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
-from licences.models import LicenceOrder
+from licences.services import free_seats_after
 
 
 def customer_manager_emails(customer) -> list[str]:
@@ -79,33 +80,43 @@ def licence_request_waiting(order) -> tuple[str, int]:
     return send("licence-request", recipients, context), len(recipients)
 
 
-def free_seats_after(order, now) -> int:
-    """Free seats of the customer's valid orders that outlast ``order``: where the
-    learners losing ``order``'s seats could move now."""
-    later = LicenceOrder.objects.valid(now).filter(customer_id=order.customer_id, expires_at__gt=order.expires_at)
-    return later.aggregate(free=Sum(F("quantity") - F("allocated_count")))["free"] or 0
+def expiring_soon_url(order, now) -> str:
+    """The Expiring Soon tab with the smallest window holding the order's expiry."""
+    left = order.expires_at - now
+    days = next((d for d in (7, 30, 60, 90) if left <= timedelta(days=d)), 90)
+    return f"{absolute_url('learners:expiring')}?days={days}"
 
 
 def expiry_reminder(order, *, now=None) -> tuple[str, int]:
     """To the customer's managers, each reminder of their schedule before their
     licences expire: how many learners lose access and when, and what to do: move
     them to free seats of later orders now, or request new licences."""
+    now = now or timezone.now()
     losing = order.allocated_count
-    free_later = free_seats_after(order, now or timezone.now())
+    free_later = free_seats_after(order, now)
     context = {
         "losing": losing,
         "free_later": free_later,
         "can_move": min(losing, free_later),
         "must_request": max(losing - free_later, 0),
         "learners_url": absolute_url("learners:list"),
+        "expiring_url": expiring_soon_url(order, now),
         "request_url": absolute_url("licences:request_licences"),
     }
     return _send_expiry_email("expiry-reminder", order, context)
 
 
-def expiry_notice(order, **extra) -> tuple[str, int]:
-    """To the customer's managers, on the day their licences expire. (Keywords are
-    passed to the templates: the seat engine's hooks add what they did.)"""
+def expiry_notice(order, *, carried_over=None, **extra) -> tuple[str, int]:
+    """To the customer's managers, on the day their licences expire. With
+    ``carried_over`` (learners.models.CarryOver: carry-over at expiry ran), it says
+    who was moved to later orders and who was not. (Other keywords are passed to the
+    templates.)"""
+    if carried_over is not None:
+        extra |= {
+            "carried_over": carried_over,
+            "more_moved": carried_over.moved_count - len(carried_over.moved),
+            "more_not_moved": carried_over.not_moved_count - len(carried_over.not_moved),
+        }
     return _send_expiry_email("expiry-notice", order, extra)
 
 

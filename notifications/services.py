@@ -41,6 +41,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from accounts.models import Role, User
+from learners import carry_over
 from licences.models import LicenceOrder, OrderStatus
 from notifications import emails, signals
 from notifications.models import OPEN_STATES, EmailKind, EmailState, OrderEmail
@@ -265,8 +266,9 @@ def _send(claim: Claim, now: datetime) -> tuple[str, int]:
         return emails.licences_ready(order)
     if claim.kind == EmailKind.REMINDER:
         return emails.expiry_reminder(order, now=now)
-    # About to send the expiry notice of ``order`` (hook point: docs/architecture.md).
-    return emails.expiry_notice(order)
+    # About to send the expiry notice of ``order`` (hook point: docs/architecture.md):
+    # carry-over at expiry, if the customer chose it, runs here, once per order.
+    return emails.expiry_notice(order, carried_over=carry_over.at_expiry(order, now))
 
 
 def _tell_the_apps_above(claim: Claim, reason: str | None) -> None:

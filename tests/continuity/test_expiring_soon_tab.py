@@ -77,7 +77,9 @@ def test_select_all_renews_early_every_match_across_pages_until_the_seats_run_ou
     client.force_login(dana)
     listed = shown(client, q="sales", days=30)
 
-    response = client.post("/licences/expiring/renew-early/", {"select_all": "on", "q": "sales", "days": "30"}, follow=True)
+    response = client.post(
+        "/licences/expiring/renew-early/", {"select_all": "on", "q": "sales", "days": "30"}, follow=True
+    )
 
     assert [str(m) for m in response.context["messages"]] == [
         "Renewed 20 learners early: they keep access on a later order. 4 not renewed: not enough free licences "
