@@ -41,7 +41,12 @@ def test_renew_early_and_allocations_race_for_the_last_seats(tenant_transactiona
         assert order.allocated_count == current <= order.quantity
     assert later.allocated_count == 5  # every seat of the later order was taken, by one side or the other
     with acme:
-        assert not Allocation.objects.filter(ended_at__isnull=True).values("learner").annotate(n=Count("id")).filter(n__gt=1)
+        assert (
+            not Allocation.objects.filter(ended_at__isnull=True)
+            .values("learner")
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)
+        )
         early = Allocation.objects.filter(end_reason="renewed_early").count()
     (renewed,) = [o for kind, o in outcomes if kind == "early"]
     assert renewed.allocated == early == sum(renewed.by_order.values())
