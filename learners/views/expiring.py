@@ -61,7 +61,6 @@ def expiring(request):
             "later_free": later_free,
             "selection_form": RenewEarlySelectionForm(orders=sources, initial={"days": days}),
             "carry_over": carry_over.setting(),
-            "carry_over_form": CarryOverForm(initial={"on": carry_over.is_on()}),
             **upload_limits(),
         },
     )

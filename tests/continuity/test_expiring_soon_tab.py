@@ -226,3 +226,22 @@ def test_only_the_customers_managers_see_it(client, erin, lena, alice, acme_expi
 def test_reads_expiring_learners_is_what_select_all_renews(acme, acme_expiring):
     with acme:
         assert reads.expiring_learners("", 60).count() == 29
+
+
+def test_the_tab_costs_the_same_for_5_or_300_learners(client, alice, dana, acme):
+    from tests.builders import CaptureStatements
+
+    assigned_order(acme, 10, alice, expires_at=timezone.now() + timedelta(days=400))
+    client.force_login(dana)
+    expiring_learners_of(acme, 5, alice, prefix="few")
+
+    def statements(**query):
+        with CaptureStatements() as captured:
+            assert client.get("/licences/expiring/", query).status_code == 200
+        return captured.statements
+
+    few = statements()
+    expiring_learners_of(acme, 295, alice, prefix="many", within=timedelta(days=50))
+    many = statements(q="many", page=3, days=60)
+    # session, user, whether the customer is expired, seat sources, the page of learners, carry-over
+    assert len(few) == len(many) == 6
