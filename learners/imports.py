@@ -287,20 +287,24 @@ class Renewal:
             params["until"] = self.now + timedelta(days=self.days)
         return params
 
-    def expiring_after(self):
+    def expiring_after(self, customer):
         """A renewal early's seats come from orders expiring after every renewable
-        row's current seat (read from ``pg_temp.csv_rows``); None otherwise."""
+        row's current seat (read from ``pg_temp.csv_rows`` only when an order with
+        free seats expires inside the window); None otherwise."""
         if not self.early:
             return None
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH {self.classified} SELECT max(expires_at) FROM classified WHERE reason IS NULL", self.params
-            )
-            latest = cursor.fetchone()[0]
-        return latest or self.now
+
+        def latest():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"WITH {self.classified} SELECT max(expires_at) FROM classified WHERE reason IS NULL", self.params
+                )
+                return cursor.fetchone()[0]
+
+        return reads.renew_early_bound(customer, self.now, self.days, latest)
 
     def capacity(self, customer, order_id=None) -> int:
-        return reads.free_seats(customer, self.now, order_id, self.expiring_after())
+        return reads.free_seats(customer, self.now, order_id, self.expiring_after(customer))
 
     def outcome_sql(self, select: str) -> str:
         return f"WITH {self.classified}, {OUTCOME} {select}"
@@ -451,7 +455,7 @@ def import_allocation(
             renewal.params,
         )
         candidates = Candidates.from_sql(sql, params, at_most=upload.row_count)
-        expiring_after = renewal.expiring_after()
+        expiring_after = renewal.expiring_after(customer)
         if renewal.early and order_id is not None:
             picked = reads.seat_sources(customer, now, order_id)
             if not picked or picked[0].expires_at <= expiring_after:

@@ -91,6 +91,17 @@ def expiring_learners(search: str = "", days: int = DEFAULT_WINDOW, now=None) ->
     return learners.order_by("email", "pk")
 
 
+def renew_early_bound(customer, now, days, latest_expiry):
+    """The moment a renewal early's seats must expire after: the latest current seat
+    among the learners renewed (``latest_expiry()``, a query over them), or, when no
+    order with free seats expires inside the window, the window's end, which takes
+    the same orders without reading the learners."""
+    until = now + timedelta(days=days)
+    if not any(order.expires_at <= until for order in seat_sources(customer, now)):
+        return until
+    return latest_expiry() or now
+
+
 def latest_expiry(learners: QuerySet):
     """The latest current-seat expiry among these learners (None when there are none):
     a renewal early takes seats only from orders that expire after it."""

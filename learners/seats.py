@@ -371,8 +371,8 @@ def renew_early(
         else:
             ids = sorted({int(i) for i in learner_ids or ()})
             learners, at_most = learners.filter(pk__in=ids), len(ids)
-        latest = reads.latest_expiry(learners)
-        if order_id is not None and latest is not None:
+        latest = reads.renew_early_bound(customer, now, days, lambda: reads.latest_expiry(learners))
+        if order_id is not None:
             picked = LicenceOrder.objects.filter(customer=customer, pk=order_id).valid(now).first()
             if picked is None or picked.expires_at <= latest:
                 raise LearnerError(
@@ -386,7 +386,7 @@ def renew_early(
             acting_user=acting_user,
             now=now,
             order_id=order_id,
-            expiring_after=latest or now,
+            expiring_after=latest,
         )
         events.licences_renewed_early(
             customer,

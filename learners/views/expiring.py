@@ -3,6 +3,7 @@
 One or Select All, then Renew Early) or by CSV (Import Allocation, as on Expired
 Licences, with its purpose). And the customer's carry-over setting, shown here."""
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -46,7 +47,7 @@ def expiring(request):
     learners = reads.expiring_learners(search, days, now).only("email", "name")
     page = paginate(request, learners)
     # Free seats in orders that outlast the whole window: where everyone listed could go.
-    later_free = sum(o.free_seats for o in sources if o.expires_at > now + timezone.timedelta(days=days))
+    later_free = sum(o.free_seats for o in sources if o.expires_at > now + timedelta(days=days))
     return render(
         request,
         "learners/expiring.html",
