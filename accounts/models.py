@@ -137,6 +137,10 @@ class AuditEvent(models.Model):
         WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled", "Webhook endpoint disabled"
         WEBHOOK_ENDPOINT_ENABLED = "webhook_endpoint.enabled", "Webhook endpoint enabled"
         WEBHOOK_REDELIVERED = "webhook.redelivered", "Webhook redelivered"
+        # Continuity (learners.events): renewing before access ends.
+        LICENCES_RENEWED_EARLY = "licences.renewed_early", "Licences renewed early"
+        CARRY_OVER_CHANGED = "licences.carry_over_changed", "Carry-over at expiry changed"
+        LICENCES_CARRIED_OVER = "licences.carried_over", "Licences carried over at expiry"
 
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -60,10 +60,11 @@ def _customer_ref(customer) -> dict:
 
 
 @receiver(learners_renewed, dispatch_uid="api.learners_renewed")
-def learners_were_renewed(sender, *, customer, outcome, selection, **kwargs):
+def learners_were_renewed(sender, *, customer, outcome, selection, early=False, **kwargs):
     data = {
         "customer": _customer_ref(customer),
         "selection": selection,
+        "early": early,
         "renewed": outcome.allocated,
         "not_renewed": outcome.not_allocated,
         "orders": outcome.order_counts,

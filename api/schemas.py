@@ -270,12 +270,21 @@ class RenewSelection(SeatSelection):
     search: text(100) = ""
 
 
+class RenewEarlySelection(SeatSelection):
+    select_all: bool = Field(
+        False, description="Every learner expiring within `days` days matching `search`, on every page."
+    )
+    search: text(100) = ""
+    days: Literal[7, 30, 60, 90] = Field(30, description="The Expiring Soon window, in days.")
+
+
 class AllocationOut(Schema):
     requested: int = Field(description="Learners named (or, with select_all, expired learners matched).")
     eligible: int = Field(description="Of those, the ones who could get a seat (active, without a valid one).")
     allocated: int = Field(description="Seats given (renewed, for a renewal).")
     not_allocated: dict[str, int] = Field(
-        description="Why the others got none: not_enough_licences, not_eligible (already valid or deactivated), "
+        description="Why the others got none: not_enough_licences (for a renewal early: in later orders), "
+        "not_eligible (already valid or deactivated), not_expiring (renew early: not expiring in the window), "
         "unknown_email, duplicate."
     )
     orders: dict[str, int] = Field(description="Seats taken per order id.")

@@ -9,6 +9,7 @@ only once a database has been chosen for it."""
 import os
 import statistics
 import time
+import tracemalloc
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
@@ -158,3 +159,78 @@ def print_table(labels, results, sizes, noun):
         same = len({results[label, size][1] for size in sizes}) == 1
         print(line + f"{'yes' if same else 'NO':>14}")
     return sorted({results[label, size][2] for label in labels for size in sizes})
+
+
+# --- Service calls beside PostgreSQL's floor (renewal.py, expiring_soon.py) ------------------
+
+RUNS = 5
+
+
+class Rollback(Exception):
+    pass
+
+
+def timed(action, *, rollback=True, schema="bench"):
+    """Seconds taken by ``action`` in a transaction, rolled back afterwards. The
+    tables are vacuumed first (not timed), so the dead rows a rolled-back run
+    leaves behind do not slow the next one down."""
+    from django.db import connection, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {schema}.learners_allocation, {schema}.learners_learner")
+    started = time.perf_counter()
+    # The actions are durable transactions; marked as Django's TestCase marks its own,
+    # this block may hold them, so that each run rolls back with it.
+    outer = transaction.atomic()
+    outer._from_testcase = True
+    try:
+        with outer:
+            result = action()
+            elapsed = time.perf_counter() - started
+            if rollback:
+                raise Rollback
+    except Rollback:
+        pass
+    else:
+        elapsed = time.perf_counter() - started  # the commit (and its deferred checks) included
+    return elapsed, result
+
+
+def best_time(action, *, runs=RUNS, undo=None):
+    """The best of ``runs``: on a shared machine, other work only ever adds time.
+    With ``undo``, each run commits and ``undo`` (not timed) puts the data back."""
+    times = []
+    result = None
+    for _ in range(runs):
+        elapsed, result = timed(action, rollback=undo is None)
+        times.append(elapsed)
+        if undo is not None:
+            undo()
+    return min(times), result
+
+
+def peak_memory(action):
+    """Peak Python memory of one run of ``action`` (rolled back), in MB."""
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    timed(action)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 1_048_576
+
+
+def insert_learners(schema, first, last, *, created="now()"):
+    """Learners ``first`` to ``last`` of ``schema``, at ``north…`` and ``south…``
+    addresses in turn, in one statement."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {schema}.learners_learner (email, name, status, created_at)
+            SELECT CASE WHEN g %% 2 = 0 THEN 'north' ELSE 'south' END || lpad(g::text, 6, '0') || '@bench.example',
+                   'Learner ' || g, 'active', {created}
+            FROM generate_series(%s::bigint, %s::bigint) AS g
+            """,
+            [first, last],
+        )

@@ -37,21 +37,23 @@ import os
 import resource
 import sys
 import time
-import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._common import throwaway_database  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    Rollback,
+    best_time,
+    insert_learners,
+    peak_memory,
+    throwaway_database,
+    timed,
+)
 
 BENCH_DATABASE = "licences_bench_renewal"
 LEARNERS = 100_000
 RUNS = 5
-
-
-class Rollback(Exception):
-    pass
 
 
 def fill():
@@ -76,16 +78,8 @@ def fill():
         expires_at=expired_at, assigned_at=expired_at - timedelta(days=365), allocated_count=LEARNERS
     )
     new = assign_order(request_order(customer, LEARNERS, acting_user=manager).pk, acting_user=manager)
+    insert_learners("bench", 1, LEARNERS)
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO bench.learners_learner (email, name, status, created_at)
-            SELECT CASE WHEN g %% 2 = 0 THEN 'north' ELSE 'south' END || lpad(g::text, 6, '0') || '@bench.example',
-                   'Learner ' || g, 'active', now()
-            FROM generate_series(1, %s) AS g
-            """,
-            [LEARNERS],
-        )
         cursor.execute(
             """
             INSERT INTO bench.learners_allocation
@@ -113,55 +107,6 @@ def fill():
         LicenceOrder.objects.filter(pk=new.pk).update(allocated_count=0)
 
     return customer, manager, new, csv_bytes, undo_renewal
-
-
-def timed(action, *, rollback=True):
-    """Seconds taken by ``action`` in a transaction, rolled back afterwards. The
-    tables are vacuumed first (not timed), so the dead rows a rolled-back run
-    leaves behind do not slow the next one down."""
-    from django.db import connection, transaction
-
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE bench.learners_allocation, bench.learners_learner")
-    started = time.perf_counter()
-    # The actions are durable transactions; marked as Django's TestCase marks its own,
-    # this block may hold them, so that each run rolls back with it.
-    outer = transaction.atomic()
-    outer._from_testcase = True
-    try:
-        with outer:
-            result = action()
-            elapsed = time.perf_counter() - started
-            if rollback:
-                raise Rollback
-    except Rollback:
-        pass
-    else:
-        elapsed = time.perf_counter() - started  # the commit (and its deferred checks) included
-    return elapsed, result
-
-
-def best_time(action, *, runs=RUNS, undo=None):
-    """The best of ``runs``: on a shared machine, other work only ever adds time.
-    With ``undo``, each run commits and ``undo`` (not timed) puts the data back."""
-    times = []
-    result = None
-    for _ in range(runs):
-        elapsed, result = timed(action, rollback=undo is None)
-        times.append(elapsed)
-        if undo is not None:
-            undo()
-    return min(times), result
-
-
-def peak_memory(action):
-    """Peak Python memory of one run of ``action`` (rolled back), in MB."""
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    timed(action)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return peak / 1_048_576
 
 
 def hot_updates(action):

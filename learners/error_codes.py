@@ -14,6 +14,8 @@ class LearnerErrorCode(StrEnum):
     IMPORT_ALREADY_QUEUED = "import_already_queued"
     SEATS_CHANGED = "seats_changed"
     STALE_PREVIEW = "stale_preview"
+    INVALID_WINDOW = "invalid_window"
+    ORDER_NOT_LATER = "order_not_later"
 
 
 class LearnerError(ServiceError):

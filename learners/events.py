@@ -40,6 +40,61 @@ def expired_licences_renewed(
     )
 
 
+def licences_renewed_early(
+    customer,
+    *,
+    actor,
+    in_manage_mode: bool,
+    selection: str,
+    search: str,
+    days: int,
+    selected: int,
+    outcome,
+    reasons=None,
+    file="",
+) -> AuditEvent:
+    """Renewed early from the Expiring Soon tab: One by One, Select All or CSV."""
+    details = {
+        "selection": selection,
+        "search": search,
+        "window_days": days,
+        "selected": selected,
+        "renewed": outcome.allocated,
+        "not_renewed": outcome.not_allocated,
+        "orders": outcome.order_counts,
+        "freed": outcome.freed,
+    }
+    if reasons is not None:
+        details |= {"file": file, "reasons": reasons, "not_renewed": sum(reasons.values())}
+    return audit.record(
+        AuditEvent.Action.LICENCES_RENEWED_EARLY,
+        actor=actor,
+        customer=customer,
+        in_manage_mode=in_manage_mode,
+        details=details,
+    )
+
+
+def carry_over_changed(customer, *, actor, in_manage_mode: bool, on: bool) -> AuditEvent:
+    return audit.record(
+        AuditEvent.Action.CARRY_OVER_CHANGED,
+        actor=actor,
+        customer=customer,
+        in_manage_mode=in_manage_mode,
+        details={"on": on},
+    )
+
+
+def licences_carried_over(customer, *, order_id: int, moved: int, not_moved: int, outcome) -> AuditEvent:
+    """The platform's own act, at an order's expiry (no actor)."""
+    return audit.record(
+        AuditEvent.Action.LICENCES_CARRIED_OVER,
+        actor=None,
+        customer=customer,
+        details={"order": order_id, "moved": moved, "not_moved": not_moved, "orders": outcome.order_counts},
+    )
+
+
 def allocation_imported(customer, *, actor, in_manage_mode: bool, upload, counts: dict, outcome) -> AuditEvent:
     """Renewed by Import Allocation; ``counts`` has each row's outcome."""
     not_renewed = {code: n for code, n in counts.items() if code != "renew"}

@@ -6,6 +6,7 @@ from django import forms
 from accounts.models import normalise_email
 from common.uploads import too_large
 from learners.csv_files import looks_like_email
+from learners.reads import DEFAULT_WINDOW, EXPIRING_WINDOWS
 
 MAX_TICKED = 1_000  # one page shows PAGE_SIZE learners; Select All sends the search instead
 
@@ -17,6 +18,7 @@ class LearnerSearchForm(forms.Form):
         ("expired", "Expired licence"),
         ("none", "No licence yet"),
         ("deactivated", "Deactivated"),
+        ("expiring", f"Expiring within {DEFAULT_WINDOW} days"),
     ]
     q = forms.CharField(required=False, max_length=100, strip=True, label="Search learners")
     licence = forms.ChoiceField(required=False, choices=LICENCE_CHOICES, label="Licence")
@@ -32,6 +34,33 @@ class ExpiredSearchForm(forms.Form):
 
     def search(self) -> str:
         return self.cleaned_data["q"] if self.is_valid() else ""
+
+
+WINDOW_ERROR = "Choose a window of 7, 30, 60 or 90 days."
+
+
+def window_field(required=False):
+    return forms.TypedChoiceField(
+        required=required,
+        coerce=int,
+        empty_value=DEFAULT_WINDOW,
+        choices=[(str(d), f"{d} days") for d in EXPIRING_WINDOWS],
+        label="Expiring within",
+        error_messages={"invalid_choice": WINDOW_ERROR, "required": WINDOW_ERROR},
+    )
+
+
+class ExpiringSearchForm(forms.Form):
+    """The Expiring Soon tab's search and window (7, 30, 60 or 90 days; 30 by default)."""
+
+    q = forms.CharField(required=False, max_length=100, strip=True, label="Search expiring learners")
+    days = window_field()
+
+    def search(self) -> str:
+        return self.cleaned_data["q"] if self.is_valid() else ""
+
+    def window(self) -> int:
+        return self.cleaned_data["days"] if self.is_valid() else DEFAULT_WINDOW
 
 
 class AddLearnerForm(forms.Form):
@@ -113,16 +142,32 @@ class RenewSelectionForm(SeatSourceMixin, forms.Form):
         return data
 
 
+class RenewEarlySelectionForm(RenewSelectionForm):
+    """Expiring Soon → Renew Early: ticked learners, or Select All with the search and
+    the window."""
+
+    days = window_field(required=True)
+
+    def clean(self):
+        data = forms.Form.clean(self)
+        if not self.errors and not data.get("select_all") and not data.get("learner"):
+            raise forms.ValidationError("Tick the learners to renew early, or Select All.")
+        return data
+
+
 class ColumnForm(SeatSourceMixin, forms.Form):
-    """From the dropdown, the spreadsheet column containing the email."""
+    """From the dropdown, the spreadsheet column containing the email (and, on the
+    Expiring Soon tab, the window)."""
 
     column = forms.TypedChoiceField(coerce=int, label="Column containing the Email")
 
-    def __init__(self, *args, columns=(), orders=None, **kwargs):
+    def __init__(self, *args, columns=(), orders=None, windows=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["column"].choices = [(str(i), name) for i, name in enumerate(columns)]
         if orders is not None:
             self._add_order_field(orders)
+        if windows:
+            self.fields["days"] = window_field()
 
 
 class ImportAllocationForm(ColumnForm):
@@ -137,3 +182,16 @@ class LearnerColumnsForm(ColumnForm):
     def __init__(self, *args, columns=(), **kwargs):
         super().__init__(*args, columns=columns, **kwargs)
         self.fields["name_column"].choices = [("", "No name column"), *self.fields["column"].choices]
+
+
+class CarryOverForm(forms.Form):
+    on = forms.TypedChoiceField(
+        coerce=lambda v: v == "on",
+        choices=[("on", "On"), ("off", "Off")],
+        label="When licences expire, move their active learners to free licences in later orders",
+    )
+
+    def __init__(self, *args, initial=None, **kwargs):
+        if initial is not None:
+            initial = {"on": "on" if initial.get("on") else "off"}
+        super().__init__(*args, initial=initial, **kwargs)

@@ -18,6 +18,7 @@ SQL; the seats come from the seat engine (learners.seats)."""
 
 import csv
 import io
+import re
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -191,16 +192,16 @@ def _csv_rows_with_pool_locked(customer, upload: CsvUpload, email_column: int, n
 
 
 # Each CSV row's fate for a renewal: a reason it cannot be renewed, or NULL when the
-# learner may get a seat (they hold none, or an expired one).
+# learner may get a seat (they hold none, or an expired one). Parameter: now.
 CLASSIFIED_FOR_RENEWAL = f"""
     classified AS (
-        SELECT r.row_number, r.email, l.id AS learner_id, a.id AS allocation_id,
+        SELECT r.row_number, r.email, l.id AS learner_id, a.id AS allocation_id, a.expires_at,
             CASE
                 WHEN NOT r.email_ok THEN 'invalid_email'
                 WHEN NOT r.first_in_file THEN 'duplicate'
                 WHEN l.id IS NULL THEN 'unknown_email'
                 WHEN l.status <> 'active' THEN 'deactivated'
-                WHEN a.expires_at > %s THEN 'already_valid'
+                WHEN a.expires_at > %(now)s THEN 'already_valid'
             END AS reason
         FROM pg_temp.csv_rows r
         LEFT JOIN {LEARNER} l ON l.email = r.email AND r.email_ok
@@ -208,18 +209,105 @@ CLASSIFIED_FOR_RENEWAL = f"""
     )
 """
 
-# Each CSV row's outcome for a renewal: ``renew`` for the rows that may get a seat,
-# in the file's order while the free seats last, otherwise the reason code.
-# Parameters: now, the number of free seats.
-RENEWAL_OUTCOME = f"""
-    {CLASSIFIED_FOR_RENEWAL},
+# The same for a renewal early (Expiring Soon): NULL when the learner's seat is valid
+# and expires within the window. Parameters: now, until (now + the window).
+CLASSIFIED_FOR_RENEWAL_EARLY = f"""
+    classified AS (
+        SELECT r.row_number, r.email, l.id AS learner_id, a.id AS allocation_id, a.expires_at,
+            CASE
+                WHEN NOT r.email_ok THEN 'invalid_email'
+                WHEN NOT r.first_in_file THEN 'duplicate'
+                WHEN l.id IS NULL THEN 'unknown_email'
+                WHEN l.status <> 'active' THEN 'deactivated'
+                WHEN a.expires_at > %(now)s AND a.expires_at <= %(until)s THEN NULL
+                WHEN a.expires_at > %(until)s AND EXISTS (
+                    SELECT 1 FROM {ALLOCATION} h
+                    WHERE h.learner_id = l.id AND h.end_reason = 'renewed_early') THEN 'already_moved'
+                ELSE 'not_expiring'
+            END AS reason
+        FROM pg_temp.csv_rows r
+        LEFT JOIN {LEARNER} l ON l.email = r.email AND r.email_ok
+        LEFT JOIN {ALLOCATION} a ON a.learner_id = l.id AND a.ended_at IS NULL
+    )
+"""
+
+# Each CSV row's outcome: ``renew`` for the rows that may get a seat, in the file's
+# order while the free seats last, otherwise the reason code. Parameter: capacity.
+OUTCOME = """
     outcome AS (
         SELECT row_number, email, coalesce(reason,
-            CASE WHEN row_number() OVER (PARTITION BY reason IS NULL ORDER BY row_number) <= %s
+            CASE WHEN row_number() OVER (PARTITION BY reason IS NULL ORDER BY row_number) <= %(capacity)s
                  THEN 'renew' ELSE 'not_enough_licences' END) AS outcome
         FROM classified
     )
 """
+
+# Why a row of Import Allocation on the Expiring Soon tab is not renewed early.
+NOT_RENEWED_EARLY_REASONS = {
+    "unknown_email": "Unknown email: no learner has this email address",
+    "invalid_email": "Invalid email address",
+    "not_expiring": "Not expiring in the window (no licence, already expired, or expiring later)",
+    "already_moved": "Already moved to a later order (renewed early)",
+    "deactivated": "Learner is deactivated",
+    "duplicate": "Duplicate in the file (an earlier row has this email)",
+    "not_enough_licences": "Not enough free licences in later orders",
+}
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """What Import Allocation does with a file: renew expired learners (Expired
+    Licences) or renew early the ones expiring within ``days`` (Expiring Soon). The
+    steps are the same; the rows' classification, the reasons and, for a renewal
+    early, the orders the seats may come from differ."""
+
+    early: bool
+    now: object
+    days: int | None = None
+
+    @classmethod
+    def of(cls, upload: CsvUpload, now, days=None) -> "Renewal":
+        early = upload.purpose == CsvUpload.Purpose.RENEW_EARLY
+        if early and days not in reads.EXPIRING_WINDOWS:
+            raise LearnerError("Choose a window of 7, 30, 60 or 90 days.", code=LearnerErrorCode.INVALID_WINDOW)
+        return cls(early=early, now=now, days=days if early else None)
+
+    @property
+    def reasons(self) -> dict[str, str]:
+        return NOT_RENEWED_EARLY_REASONS if self.early else NOT_RENEWED_REASONS
+
+    @property
+    def classified(self) -> str:
+        return CLASSIFIED_FOR_RENEWAL_EARLY if self.early else CLASSIFIED_FOR_RENEWAL
+
+    @property
+    def params(self) -> dict:
+        params = {"now": self.now}
+        if self.early:
+            params["until"] = self.now + timedelta(days=self.days)
+        return params
+
+    def expiring_after(self, customer):
+        """A renewal early's seats come from orders expiring after every renewable
+        row's current seat (read from ``pg_temp.csv_rows`` only when an order with
+        free seats expires inside the window); None otherwise."""
+        if not self.early:
+            return None
+
+        def latest():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"WITH {self.classified} SELECT max(expires_at) FROM classified WHERE reason IS NULL", self.params
+                )
+                return cursor.fetchone()[0]
+
+        return reads.renew_early_bound(customer, self.now, self.days, latest)
+
+    def capacity(self, customer, order_id=None) -> int:
+        return reads.free_seats(customer, self.now, order_id, self.expiring_after(customer))
+
+    def outcome_sql(self, select: str) -> str:
+        return f"WITH {self.classified}, {OUTCOME} {select}"
 
 
 # --- 2. Review (Import Allocation) --------------------------------------------------------
@@ -236,9 +324,10 @@ class ImportAllocationPreview:
     counts: dict[str, int]
     sample: list[tuple[int, str, str]] = field(default_factory=list)  # (row number, email, reason code)
     free_seats: int = 0
+    labels: dict[str, str] = field(default_factory=lambda: NOT_RENEWED_REASONS)
 
     @classmethod
-    def of(cls, upload: CsvUpload, column: int, counts, sample=None, free_seats=0) -> "ImportAllocationPreview":
+    def of(cls, upload: CsvUpload, column: int, counts, sample=None, free_seats=0, labels=None):
         return cls(
             column=column,
             column_name=upload.columns[column],
@@ -246,6 +335,7 @@ class ImportAllocationPreview:
             counts=counts,
             sample=sample or [],
             free_seats=free_seats,
+            labels=labels or NOT_RENEWED_REASONS,
         )
 
     @property
@@ -258,13 +348,11 @@ class ImportAllocationPreview:
 
     @property
     def reasons(self) -> list[tuple[str, str, int]]:
-        return [
-            (code, label, self.counts[code]) for code, label in NOT_RENEWED_REASONS.items() if self.counts.get(code)
-        ]
+        return [(code, label, self.counts[code]) for code, label in self.labels.items() if self.counts.get(code)]
 
     @property
     def sample_with_reasons(self) -> list[tuple[int, str, str]]:
-        return [(number, email, NOT_RENEWED_REASONS[code]) for number, email, code in self.sample]
+        return [(number, email, self.labels[code]) for number, email, code in self.sample]
 
     @property
     def expected(self) -> str:
@@ -279,20 +367,21 @@ def parse_expected(value: str) -> dict[str, int] | None:
         return None
 
 
-def _classify(customer, now, order_id=None, sample=SAMPLE_ROWS) -> tuple[dict, list, int]:
+def _classify(customer, renewal: Renewal, order_id=None, sample=SAMPLE_ROWS) -> tuple[dict, list, int]:
     """Counts of each row's outcome (``renew`` or a reason) and the first
     not-renewed rows, from ``pg_temp.csv_rows``, in one statement."""
-    capacity = reads.free_seats(customer, now, order_id)
+    capacity = renewal.capacity(customer, order_id)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
-            WITH {RENEWAL_OUTCOME}
-            SELECT outcome, count(*), NULL::integer, NULL::text FROM outcome GROUP BY outcome
-            UNION ALL
-            (SELECT outcome, 0, row_number, email FROM outcome WHERE outcome <> 'renew'
-             ORDER BY row_number LIMIT %s)
-            """,
-            [now, capacity, sample],
+            renewal.outcome_sql(
+                """
+                SELECT outcome, count(*), NULL::integer, NULL::text FROM outcome GROUP BY outcome
+                UNION ALL
+                (SELECT outcome, 0, row_number, email FROM outcome WHERE outcome <> 'renew'
+                 ORDER BY row_number LIMIT %(sample)s)
+                """
+            ),
+            {**renewal.params, "capacity": capacity, "sample": sample},
         )
         counts, rows = {}, []
         for outcome, count, row_number, email in cursor.fetchall():
@@ -303,25 +392,26 @@ def _classify(customer, now, order_id=None, sample=SAMPLE_ROWS) -> tuple[dict, l
     return counts, rows, capacity
 
 
-def preview_import_allocation(customer, upload: CsvUpload, column, *, order_id=None, now=None):
-    """What Renew Licences would do now: how many rows would be renewed and why each
-    other row would not. Changes nothing."""
-    now = now or timezone.now()
+def preview_import_allocation(customer, upload: CsvUpload, column, *, order_id=None, days=None, now=None):
+    """What Renew Licences (or Renew Early) would do now: how many rows would be
+    renewed and why each other row would not. Changes nothing."""
+    renewal = Renewal.of(upload, now or timezone.now(), days)
     column = _check_column(upload, column)
     with _csv_rows_to_read(customer, upload, column):
-        counts, sample, capacity = _classify(customer, now, order_id)
-    return ImportAllocationPreview.of(upload, column, counts, sample, free_seats=capacity)
+        counts, sample, capacity = _classify(customer, renewal, order_id)
+    return ImportAllocationPreview.of(upload, column, counts, sample, free_seats=capacity, labels=renewal.reasons)
 
 
-def import_allocation_report(customer, upload: CsvUpload, column, *, order_id=None, now=None) -> str:
+def import_allocation_report(customer, upload: CsvUpload, column, *, order_id=None, days=None, now=None) -> str:
     """The rows that would not be renewed, as CSV: the file's own columns plus the
     reason, every cell escaped against spreadsheet formulas."""
-    now = now or timezone.now()
+    renewal = Renewal.of(upload, now or timezone.now(), days)
     column = _check_column(upload, column)
     with _csv_rows_to_read(customer, upload, column), connection.cursor() as cursor:
+        capacity = renewal.capacity(customer, order_id)
         cursor.execute(
-            f"WITH {RENEWAL_OUTCOME} SELECT row_number, outcome FROM outcome WHERE outcome <> 'renew'",
-            [now, reads.free_seats(customer, now, order_id)],
+            renewal.outcome_sql("SELECT row_number, outcome FROM outcome WHERE outcome <> 'renew'"),
+            {**renewal.params, "capacity": capacity},
         )
         reasons = dict(cursor.fetchall())
     out = io.StringIO()
@@ -332,7 +422,7 @@ def import_allocation_report(customer, upload: CsvUpload, column, *, order_id=No
         reason = reasons.get(number)
         if reason:
             cells = (cells + [""] * width)[:width]
-            writer.writerow(safe_row([number, *cells, NOT_RENEWED_REASONS[reason]]))
+            writer.writerow(safe_row([number, *cells, renewal.reasons[reason]]))
     return out.getvalue()
 
 
@@ -348,21 +438,34 @@ def import_allocation(
     in_manage_mode=False,
     expected: dict[str, int] | None = None,
     order_id=None,
+    days=None,
     progress=None,
     now=None,
 ) -> ImportAllocationPreview:
-    """Renew Licences: renew the learners the file names, recomputed now whatever the
-    preview said, and all or nothing. With ``expected`` (the preview's figures), a
-    renewal whose figures differ raises StalePreview and changes nothing."""
-    now = now or timezone.now()
+    """Renew Licences (or Renew Early): renew the learners the file names, recomputed
+    now whatever the preview said, and all or nothing. With ``expected`` (the
+    preview's figures), a renewal whose figures differ raises StalePreview and
+    changes nothing."""
+    renewal = Renewal.of(upload, now or timezone.now(), days)
+    now = renewal.now
     column = _check_column(upload, column)
     with _csv_rows_with_pool_locked(customer, upload, column, progress=progress):
-        candidates = Candidates.from_sql(
-            f"WITH {CLASSIFIED_FOR_RENEWAL} SELECT learner_id, allocation_id, row_number, reason FROM classified",
-            [now],
-            at_most=upload.row_count,
+        sql, params = _positional(
+            f"WITH {renewal.classified} SELECT learner_id, allocation_id, row_number, reason FROM classified",
+            renewal.params,
         )
-        outcome = seats.give_seats(customer, candidates, acting_user=acting_user, now=now, order_id=order_id)
+        candidates = Candidates.from_sql(sql, params, at_most=upload.row_count)
+        expiring_after = renewal.expiring_after(customer)
+        if renewal.early and order_id is not None:
+            picked = reads.seat_sources(customer, now, order_id)
+            if not picked or picked[0].expires_at <= expiring_after:
+                raise LearnerError(
+                    "Choose an order that expires after the selected learners' licences; nothing was renewed.",
+                    code=LearnerErrorCode.ORDER_NOT_LATER,
+                )
+        outcome = seats.give_seats(
+            customer, candidates, acting_user=acting_user, now=now, order_id=order_id, expiring_after=expiring_after
+        )
         counts = dict(outcome.not_eligible)
         if outcome.allocated:
             counts["renew"] = outcome.allocated
@@ -370,14 +473,50 @@ def import_allocation(
             counts["not_enough_licences"] = outcome.not_allocated
         if expected is not None and counts != expected:
             raise StalePreview(counts)
-        events.allocation_imported(
-            customer, actor=acting_user, in_manage_mode=in_manage_mode, upload=upload, counts=counts, outcome=outcome
-        )
+        if renewal.early:
+            events.licences_renewed_early(
+                customer,
+                actor=acting_user,
+                in_manage_mode=in_manage_mode,
+                selection="csv",
+                search="",
+                days=renewal.days,
+                selected=upload.row_count,
+                outcome=outcome,
+                reasons={code: n for code, n in counts.items() if code != "renew"},
+                file=upload.filename,
+            )
+        else:
+            events.allocation_imported(
+                customer,
+                actor=acting_user,
+                in_manage_mode=in_manage_mode,
+                upload=upload,
+                counts=counts,
+                outcome=outcome,
+            )
         if outcome.allocated:
             signals.learners_renewed.send(
-                Allocation, customer=customer, outcome=outcome, selection="csv", acting_user=acting_user
+                Allocation,
+                customer=customer,
+                outcome=outcome,
+                selection="csv",
+                acting_user=acting_user,
+                early=renewal.early,
             )
-    return ImportAllocationPreview.of(upload, column, counts)
+    return ImportAllocationPreview.of(upload, column, counts, labels=renewal.reasons)
+
+
+def _positional(sql: str, params: dict) -> tuple[str, list]:
+    """The engine's candidates take positional parameters: name-style ones turned
+    into ``%s`` in order of appearance."""
+    values = []
+
+    def take(match):
+        values.append(params[match.group(1)])
+        return "%s"
+
+    return re.sub(r"%\((\w+)\)s", take, sql), values
 
 
 @dataclass
@@ -507,7 +646,7 @@ def run_queued_import(customer, upload_id: int, acting_user) -> str:
         options = upload.options
         in_manage_mode = bool(options.get("in_manage_mode"))
         try:
-            if upload.purpose == CsvUpload.Purpose.IMPORT_ALLOCATION:
+            if upload.purpose in (CsvUpload.Purpose.IMPORT_ALLOCATION, CsvUpload.Purpose.RENEW_EARLY):
                 preview = import_allocation(
                     customer,
                     upload,
@@ -516,6 +655,7 @@ def run_queued_import(customer, upload_id: int, acting_user) -> str:
                     in_manage_mode=in_manage_mode,
                     expected=options.get("expected"),
                     order_id=options.get("order"),
+                    days=options.get("days"),
                     progress=progress,
                 )
                 result, state = {"counts": preview.counts}, CsvUpload.State.DONE

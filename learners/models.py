@@ -54,6 +54,8 @@ class Allocation(models.Model):
 
     class EndReason(models.TextChoices):
         RENEWED = "renewed", "Renewed"
+        # Moved to a seat of a later order before this one expired: the seat went back to its order.
+        RENEWED_EARLY = "renewed_early", "Renewed early"
         DEACTIVATED = "deactivated", "Learner deactivated"
 
     # Indexes and checks are few on purpose: a renewal of 100,000 learners writes
@@ -84,7 +86,7 @@ class Allocation(models.Model):
         related_name="+",
     )
     ended_at = models.DateTimeField(null=True, blank=True)
-    end_reason = models.CharField(max_length=12, choices=EndReason.choices, blank=True)
+    end_reason = models.CharField(max_length=16, choices=EndReason.choices, blank=True)
 
     class Meta:
         constraints = [
@@ -92,12 +94,53 @@ class Allocation(models.Model):
                 fields=["learner"], condition=Q(ended_at__isnull=True), name="one_current_allocation_per_learner"
             ),
         ]
+        # Import Allocation on Expiring Soon asks whether a learner was renewed early
+        # already: only those history rows are indexed, so other writes pay nothing.
+        indexes = [
+            models.Index(
+                fields=["learner"], condition=Q(end_reason="renewed_early"), name="allocation_renewed_early_idx"
+            )
+        ]
 
     def __str__(self):
         return f"{self.learner} · order {self.order_id}"
 
     def is_valid(self, now=None) -> bool:
         return self.ended_at is None and self.expires_at > (now or timezone.now())
+
+
+class CarryOverSetting(models.Model):
+    """The customer's choice (one row, in its schema): when an order expires, move its
+    active learners to free seats of later orders. Off (no row, or ``on_since`` empty)
+    by default. ``on_since`` is when it was last turned on: an order that expired
+    before then is never carried over (its learners had lost access already)."""
+
+    on_since = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    def __str__(self):
+        return f"Carry-over {'on since ' + str(self.on_since) if self.on_since else 'off'}"
+
+
+class CarryOver(models.Model):
+    """What carry-over did when one order expired, once per order (the unique order
+    id makes a retried expiry job find it done): who was moved and who was not, for
+    the expiry notice."""
+
+    order = models.OneToOneField(
+        "licences.LicenceOrder", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    ran_at = models.DateTimeField(default=timezone.now)
+    moved = models.JSONField(default=list)  # emails, in the order they were moved
+    not_moved = models.JSONField(default=list)  # emails left without a seat
+    moved_count = models.PositiveIntegerField(default=0)
+    not_moved_count = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"Carry-over of order {self.order_id}: {self.moved_count} moved, {self.not_moved_count} not"
 
 
 class CsvUpload(models.Model):
@@ -112,6 +155,7 @@ class CsvUpload(models.Model):
 
     class Purpose(models.TextChoices):
         IMPORT_ALLOCATION = "allocation", "Import Allocation"
+        RENEW_EARLY = "renew_early", "Import Allocation (Renew Early)"
         IMPORT_LEARNERS = "learners", "Import Learners"
 
     class State(models.TextChoices):

@@ -6,7 +6,9 @@ Words (see also learners/models.py): an allocation is *current* until it ends; i
 *valid* while current and ``expires_at > now``. A learner is *expired* when active
 and their current allocation has expired (so they hold no valid one)."""
 
-from django.db.models import Case, F, FilteredRelation, Q, QuerySet, Value, When
+from datetime import timedelta
+
+from django.db.models import Case, F, FilteredRelation, Max, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import normalise_email
@@ -34,6 +36,18 @@ def matching(search: str) -> Q:
     return Q(email__contains=folded) | Q(name_folded__contains=folded)
 
 
+# The Expiring Soon tab's windows, in days; the first is the default there.
+EXPIRING_WINDOWS = (7, 30, 60, 90)
+DEFAULT_WINDOW = 30
+
+
+def expiring_within(days: int, now=None) -> Q:
+    """Learners (annotated with ``current``) whose seat is valid and expires within
+    ``days`` days."""
+    now = now or timezone.now()
+    return Q(current__expires_at__gt=now, current__expires_at__lte=now + timedelta(days=days))
+
+
 def learners_with_licence(search: str = "", licence: str = "", now=None) -> QuerySet:
     """Every learner with their current seat's expiry, for the Learners section."""
     now = now or timezone.now()
@@ -56,7 +70,42 @@ def learners_with_licence(search: str = "", licence: str = "", now=None) -> Quer
         learners = learners.filter(current__isnull=True, status=LearnerStatus.ACTIVE)
     elif licence == "deactivated":
         learners = learners.filter(status=LearnerStatus.DEACTIVATED)
+    elif licence == "expiring":
+        learners = learners.filter(expiring_within(DEFAULT_WINDOW, now), status=LearnerStatus.ACTIVE)
     return learners.order_by("email", "pk")
+
+
+def expiring_learners(search: str = "", days: int = DEFAULT_WINDOW, now=None) -> QuerySet:
+    """The Expiring Soon list: active learners whose current seat is valid and
+    expires within ``days`` days, with that expiry (``expires_at``) and its order
+    (``seat_order_id``), sorted by email. Select All renews early exactly this
+    queryset, so the list and the renewal can never disagree."""
+    now = now or timezone.now()
+    learners = (
+        with_current_allocation(Learner.objects.filter(status=LearnerStatus.ACTIVE))
+        .filter(expiring_within(days, now))
+        .annotate(expires_at=F("current__expires_at"), seat_order_id=F("current__order_id"))
+    )
+    if search:
+        learners = learners.filter(matching(search))
+    return learners.order_by("email", "pk")
+
+
+def renew_early_bound(customer, now, days, latest_expiry):
+    """The moment a renewal early's seats must expire after: the latest current seat
+    among the learners renewed (``latest_expiry()``, a query over them), or, when no
+    order with free seats expires inside the window, the window's end, which takes
+    the same orders without reading the learners."""
+    until = now + timedelta(days=days)
+    if not any(order.expires_at <= until for order in seat_sources(customer, now)):
+        return until
+    return latest_expiry() or now
+
+
+def latest_expiry(learners: QuerySet):
+    """The latest current-seat expiry among these learners (None when there are none):
+    a renewal early takes seats only from orders that expire after it."""
+    return learners.order_by().aggregate(latest=Max("current__expires_at"))["latest"]
 
 
 def expired_learners(search: str = "", now=None) -> QuerySet:
@@ -117,14 +166,17 @@ def current_seat(email: str) -> Allocation | None:
     )
 
 
-def seat_sources(customer, now=None, order_id=None) -> list[LicenceOrder]:
+def seat_sources(customer, now=None, order_id=None, expiring_after=None) -> list[LicenceOrder]:
     """The valid orders with free seats, in the order seats are taken from them:
-    the one that expires last first."""
+    the one that expires last first. With ``expiring_after``, only the orders that
+    expire after that moment (a renewal early's later orders)."""
     orders = LicenceOrder.objects.filter(customer=customer).valid(now).filter(allocated_count__lt=F("quantity"))
     if order_id is not None:
         orders = orders.filter(pk=order_id)
+    if expiring_after is not None:
+        orders = orders.filter(expires_at__gt=expiring_after)
     return list(orders.order_by("-expires_at", "-pk"))
 
 
-def free_seats(customer, now=None, order_id=None) -> int:
-    return sum(order.free_seats for order in seat_sources(customer, now, order_id))
+def free_seats(customer, now=None, order_id=None, expiring_after=None) -> int:
+    return sum(order.free_seats for order in seat_sources(customer, now, order_id, expiring_after))

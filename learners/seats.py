@@ -89,6 +89,8 @@ class AllocationOutcome:
     eligible: int = 0
     by_order: dict[int, int] = field(default_factory=dict)
     not_eligible: dict[str, int] = field(default_factory=dict)
+    # Seats given back per order id (a renewal early leaves seats that had not expired).
+    freed: dict[str, int] = field(default_factory=dict)
 
     @property
     def not_allocated(self) -> int:
@@ -115,7 +117,9 @@ def sort_in_memory() -> None:
         cursor.execute("SET LOCAL work_mem = '64MB'")
 
 
-def give_seats(customer, candidates: Candidates, *, acting_user, now, order_id=None) -> AllocationOutcome:
+def give_seats(
+    customer, candidates: Candidates, *, acting_user, now, order_id=None, expiring_after=None
+) -> AllocationOutcome:
     """Give a seat to each candidate, in their ``position`` order, while seats last.
     The caller holds the pool lock, inside a transaction.
 
@@ -125,8 +129,12 @@ def give_seats(customer, candidates: Candidates, *, acting_user, now, order_id=N
     and renews the current row in place, and learners without one get a new row.
     Renewing in place writes no index entry (see Allocation), which makes a
     100,000-learner renewal about twice as fast as ending each row and inserting a
-    new one. When one order has seats for every candidate, nobody needs ranking."""
-    sources = reads.seat_sources(customer, now, order_id)
+    new one. When one order has seats for every candidate, nobody needs ranking.
+
+    A current seat that has not expired yet (a renewal early; seats come only from
+    orders expiring after ``expiring_after``) is ended as ``renewed_early`` and goes
+    back to its order for the rest of the order's validity."""
+    sources = reads.seat_sources(customer, now, order_id, expiring_after)
     order_ids, expiries, after, upto, taken = [], [], [], [], 0
     for order in sources:
         order_ids.append(order.pk)
@@ -141,6 +149,7 @@ def give_seats(customer, candidates: Candidates, *, acting_user, now, order_id=N
         rank = "row_number() OVER (PARTITION BY reason IS NULL ORDER BY position, learner_id)"
     outcome = AllocationOutcome()
     renewals = fresh = 0
+    freed: dict[int, int] = {}
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -174,13 +183,19 @@ def give_seats(customer, candidates: Candidates, *, acting_user, now, order_id=N
         if renewals:
             cursor.execute(
                 f"""
-                INSERT INTO {ALLOCATION} (learner_id, order_id, expires_at, allocated_at, allocated_by_id, ended_at, end_reason)
-                SELECT a.learner_id, a.order_id, a.expires_at, a.allocated_at, a.allocated_by_id, %s, %s
-                FROM {ALLOCATION} a JOIN pg_temp.seat_picks p ON a.id = p.allocation_id
-                WHERE p.order_id IS NOT NULL AND a.ended_at IS NULL
+                WITH ended AS (
+                    INSERT INTO {ALLOCATION} (learner_id, order_id, expires_at, allocated_at, allocated_by_id, ended_at, end_reason)
+                    SELECT a.learner_id, a.order_id, a.expires_at, a.allocated_at, a.allocated_by_id, %s,
+                        CASE WHEN a.expires_at > %s THEN %s ELSE %s END
+                    FROM {ALLOCATION} a JOIN pg_temp.seat_picks p ON a.id = p.allocation_id
+                    WHERE p.order_id IS NOT NULL AND a.ended_at IS NULL
+                    RETURNING order_id, expires_at
+                )
+                SELECT order_id, count(*) FROM ended WHERE expires_at > %s GROUP BY order_id
                 """,
-                [now, Allocation.EndReason.RENEWED],
+                [now, now, Allocation.EndReason.RENEWED_EARLY, Allocation.EndReason.RENEWED, now],
             )
+            freed = dict(cursor.fetchall())
             cursor.execute(
                 f"""
                 UPDATE {ALLOCATION} a
@@ -220,6 +235,23 @@ def give_seats(customer, candidates: Candidates, *, acting_user, now, order_id=N
                     "The free licences changed while allocating. Nothing was changed; try again.",
                     code=LearnerErrorCode.SEATS_CHANGED,
                 )
+        if freed:
+            # Seats left before they expired go back to their orders.
+            old = list(freed)
+            cursor.execute(
+                f"""
+                UPDATE {ORDER} o SET allocated_count = o.allocated_count - v.n
+                FROM unnest(%s::bigint[], %s::integer[]) AS v (id, n)
+                WHERE o.id = v.id AND o.customer_id = %s AND o.allocated_count >= v.n
+                """,
+                [old, [freed[i] for i in old], customer.pk],
+            )
+            if cursor.rowcount != len(old):
+                raise LearnerError(
+                    "The free licences changed while allocating. Nothing was changed; try again.",
+                    code=LearnerErrorCode.SEATS_CHANGED,
+                )
+        outcome.freed = {str(i): n for i, n in sorted(freed.items())}
     if taken == outcome.allocated and outcome.eligible and (order_id is None or not reads.free_seats(customer, now)):
         signals.seats_exhausted.send(Allocation, customer=customer, outcome=outcome, acting_user=acting_user)
     signals.seats_changed.send(Allocation, customer=customer, now=now)
@@ -301,6 +333,81 @@ def renew_expired(
             selection = "select_all" if select_all else "one_by_one"
             signals.learners_renewed.send(
                 Allocation, customer=customer, outcome=outcome, selection=selection, acting_user=acting_user
+            )
+    return outcome
+
+
+def renew_early(
+    customer,
+    *,
+    acting_user,
+    learner_ids=None,
+    select_all=False,
+    search="",
+    days=reads.DEFAULT_WINDOW,
+    order_id=None,
+    in_manage_mode=False,
+    now=None,
+) -> AllocationOutcome:
+    """Expiring Soon → Renew Early: move learners whose seat expires within ``days``
+    days onto a seat of an order that expires later, before they lose access: those
+    ticked one by one (``learner_ids``), or with ``select_all`` every learner the
+    list shows for ``search`` and ``days``, across all pages.
+
+    Recomputed now, under the pool lock, in one transaction. Seats come only from
+    orders that expire after every selected learner's current seat (the
+    latest-expiring first, or ``order_id``); learners no longer expiring in the
+    window are skipped; seats go in the list's order (by email) until they run out.
+    Each current seat is ended as "renewed early" in the history and goes back to
+    its order. A picked order that does not expire later raises LearnerError and
+    changes nothing."""
+    if days not in reads.EXPIRING_WINDOWS:
+        raise LearnerError("Choose a window of 7, 30, 60 or 90 days.", code=LearnerErrorCode.INVALID_WINDOW)
+    now = now or timezone.now()
+    with customer, transaction.atomic(durable=True):
+        lock_pool(customer)
+        learners = reads.expiring_learners(search if select_all else "", days, now)
+        if select_all:
+            at_most = Learner.objects.filter(status=LearnerStatus.ACTIVE).count()
+        else:
+            ids = sorted({int(i) for i in learner_ids or ()})
+            learners, at_most = learners.filter(pk__in=ids), len(ids)
+        latest = reads.renew_early_bound(customer, now, days, lambda: reads.latest_expiry(learners))
+        if order_id is not None:
+            picked = LicenceOrder.objects.filter(customer=customer, pk=order_id).valid(now).first()
+            if picked is None or picked.expires_at <= latest:
+                raise LearnerError(
+                    "Choose an order that expires after the selected learners' licences; nothing was renewed.",
+                    code=LearnerErrorCode.ORDER_NOT_LATER,
+                )
+        candidates = Candidates.learners(learners, position="email", at_most=at_most)
+        outcome = give_seats(
+            customer,
+            candidates,
+            acting_user=acting_user,
+            now=now,
+            order_id=order_id,
+            expiring_after=latest,
+        )
+        events.licences_renewed_early(
+            customer,
+            actor=acting_user,
+            in_manage_mode=in_manage_mode,
+            selection="select_all" if select_all else "one_by_one",
+            search=search if select_all else "",
+            days=days,
+            selected=outcome.eligible if select_all else len(ids),
+            outcome=outcome,
+        )
+        if outcome.allocated:
+            selection = "select_all" if select_all else "one_by_one"
+            signals.learners_renewed.send(
+                Allocation,
+                customer=customer,
+                outcome=outcome,
+                selection=selection,
+                acting_user=acting_user,
+                early=True,
             )
     return outcome
 

@@ -3,7 +3,9 @@
 
 - ``learners_renewed``: expired learners were renewed (Expired Licences, or Import
   Allocation), with ``customer``, ``outcome`` (learners.seats.AllocationOutcome),
-  ``selection`` (one_by_one, select_all or csv) and ``acting_user``;
+  ``selection`` (one_by_one, select_all or csv) and ``acting_user``; also for a
+  renewal early (Expiring Soon) or a carry-over at expiry (``early=True``,
+  selection ``carry_over`` for the latter);
 - ``seats_exhausted``: giving seats took the customer's last free seat, or left
   learners waiting because none was free, with ``customer``, ``outcome`` and
   ``acting_user``;

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from common.converters import TokenConverter
-from learners.views import expired, imports, portal, roster
+from learners.views import expired, expiring, imports, portal, roster
 
 register_converter(TokenConverter, "token")
 
@@ -45,6 +45,36 @@ urlpatterns = [
         "licences/expired/import-allocation/<token:token>/progress/",
         expired.import_allocation_progress,
         name="import_allocation_progress",
+    ),
+    # Licences → Expiring Soon: Renew Early, its Import Allocation, carry-over at expiry.
+    path("licences/expiring/", expiring.expiring, name="expiring"),
+    path("licences/expiring/renew-early/", expiring.renew_early, name="renew_early"),
+    path("licences/expiring/carry-over/", expiring.carry_over_setting, name="carry_over"),
+    path("licences/expiring/import-allocation/", expiring.renew_early_import, name="renew_early_import"),
+    path(
+        "licences/expiring/import-allocation/<token:token>/",
+        expiring.renew_early_import_review,
+        name="renew_early_import_review",
+    ),
+    path(
+        "licences/expiring/import-allocation/<token:token>/not-renewed.csv",
+        expiring.renew_early_import_report,
+        name="renew_early_import_report",
+    ),
+    path(
+        "licences/expiring/import-allocation/<token:token>/renew/",
+        expiring.renew_early_import_renew,
+        name="renew_early_import_renew",
+    ),
+    path(
+        "licences/expiring/import-allocation/<token:token>/status/",
+        expiring.renew_early_import_status,
+        name="renew_early_import_status",
+    ),
+    path(
+        "licences/expiring/import-allocation/<token:token>/progress/",
+        expiring.renew_early_import_progress,
+        name="renew_early_import_progress",
     ),
     # The learner portal.
     path("learn/", portal.portal, name="portal"),

@@ -8,7 +8,7 @@ commit. Licences know nothing of emails.
 """
 
 import calendar
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -174,6 +174,41 @@ def pool_summary(customer, now=None) -> dict:
     )
     total, allocated = figures["total"] or 0, figures["allocated"] or 0
     return {"total": total, "allocated": allocated, "free": total - allocated, "next_expiry": figures["next_expiry"]}
+
+
+def free_seats_after(order, now=None) -> int:
+    """Free seats of the customer's valid orders that outlast ``order``: where the
+    learners losing ``order``'s seats could move now."""
+    later = LicenceOrder.objects.valid(now).filter(customer_id=order.customer_id, expires_at__gt=order.expires_at)
+    return later.aggregate(free=Sum(F("quantity") - F("allocated_count")))["free"] or 0
+
+
+EXPIRING_SOON_DAYS = 30
+
+
+def next_loss_of_access(customer, now=None, days=EXPIRING_SOON_DAYS) -> dict | None:
+    """For the Licences overview: the next valid order expiring within ``days`` days
+    whose seats learners hold (each seat held is one learner: seats left go back to
+    their order), how many lose access then, and the free seats of later orders.
+    None when nobody loses access in that time. Two queries."""
+    now = now or timezone.now()
+    order = (
+        LicenceOrder.objects.filter(
+            customer=customer, allocated_count__gt=0, expires_at__lte=now + timedelta(days=days)
+        )
+        .valid(now)
+        .order_by("expires_at", "pk")
+        .first()
+    )
+    if order is None:
+        return None
+    return {
+        "order": order,
+        "losing": order.allocated_count,
+        "expires_at": order.expires_at,
+        "free_later": free_seats_after(order, now),
+        "days": next(d for d in (7, 30, 60, 90) if order.expires_at <= now + timedelta(days=d)),
+    }
 
 
 def with_pool_figures(customers, now=None):

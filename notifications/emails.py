@@ -4,17 +4,18 @@ Django's email API, so any django-anymail backend works. Each returns the provid
 message id where the backend reports one."""
 
 from contextlib import suppress
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection as db
-from django.db.models import F, Q, Sum
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
-from licences.models import LicenceOrder
+from licences.services import free_seats_after
 from notifications.models import PartnerNotificationSettings
 
 
@@ -162,11 +163,11 @@ def licence_request_waiting(order, outbox: Outbox | None = None) -> tuple[str, i
     return send("licence-request", recipients, context, outbox.connection), len(recipients)
 
 
-def free_seats_after(order, now) -> int:
-    """Free seats of the customer's valid orders that outlast ``order``: where the
-    learners losing ``order``'s seats could move now."""
-    later = LicenceOrder.objects.valid(now).filter(customer_id=order.customer_id, expires_at__gt=order.expires_at)
-    return later.aggregate(free=Sum(F("quantity") - F("allocated_count")))["free"] or 0
+def expiring_soon_url(order, now) -> str:
+    """The Expiring Soon tab with the smallest window holding the order's expiry."""
+    left = order.expires_at - now
+    days = next((d for d in (7, 30, 60, 90) if left <= timedelta(days=d)), 90)
+    return f"{absolute_url('learners:expiring')}?days={days}"
 
 
 _FREE_AFTER_EACH_SQL = """
@@ -191,24 +192,34 @@ def expiry_reminder(order, *, now=None, outbox: Outbox | None = None) -> tuple[s
     """To the customer's managers, each reminder of their schedule before their
     licences expire: how many learners lose access and when, and what to do: move
     them to free seats of later orders now, or request new licences."""
+    now = now or timezone.now()
     outbox = outbox or Outbox()
     losing = order.allocated_count
-    free_later = outbox.free_seats_after(order, now or timezone.now())
+    free_later = outbox.free_seats_after(order, now)
     context = {
         "losing": losing,
         "free_later": free_later,
         "can_move": min(losing, free_later),
         "must_request": max(losing - free_later, 0),
         "learners_url": absolute_url("learners:list"),
+        "expiring_url": expiring_soon_url(order, now),
         "request_url": absolute_url("licences:request_licences"),
     }
     return _send_expiry_email("expiry-reminder", order, context, outbox)
 
 
-def expiry_notice(order, outbox: Outbox | None = None, **extra) -> tuple[str, int]:
+def expiry_notice(order, outbox: Outbox | None = None, *, carried_over=None, **extra) -> tuple[str, int]:
     """To the customer's managers, on the day their licences expire, with the
-    partner's managers copied when the partner asked for copies. (Keywords are
-    passed to the templates: the seat engine's hooks add what they did.)"""
+    partner's managers copied when the partner asked for copies. With
+    ``carried_over`` (learners.models.CarryOver: carry-over at expiry ran), it says
+    who was moved to later orders and who was not. (Other keywords are passed to the
+    templates.)"""
+    if carried_over is not None:
+        extra |= {
+            "carried_over": carried_over,
+            "more_moved": carried_over.moved_count - len(carried_over.moved),
+            "more_not_moved": carried_over.not_moved_count - len(carried_over.not_moved),
+        }
     outbox = outbox or Outbox()
     return _send_expiry_email(
         "expiry-notice", order, extra, outbox, cc=notice_copies(order.customer.partner_id, outbox)

@@ -55,6 +55,7 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
 from accounts.models import Role, User
+from learners import carry_over
 from licences.models import LicenceOrder, OrderStatus
 from licences.services import pool_summary
 from notifications import emails, seat_alerts, signals
@@ -363,8 +364,9 @@ def _send(claim: Claim, now: datetime, outbox: emails.Outbox) -> tuple[str, int]
         return emails.licences_ready(order, outbox)
     if claim.kind == EmailKind.REMINDER:
         return emails.expiry_reminder(order, now=now, outbox=outbox)
-    # About to send the expiry notice of ``order`` (hook point: docs/architecture.md).
-    return emails.expiry_notice(order, outbox)
+    # About to send the expiry notice of ``order`` (hook point: docs/architecture.md):
+    # carry-over at expiry, if the customer chose it, runs here, once per order.
+    return emails.expiry_notice(order, outbox, carried_over=carry_over.at_expiry(order, now))
 
 
 def _tell_the_apps_above(claim: Claim, reason: str | None) -> None:

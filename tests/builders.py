@@ -181,6 +181,15 @@ def expired_learners_of(customer, count, partner_manager, *, prefix="expired", a
     return ids, order
 
 
+def expiring_learners_of(customer, count, partner_manager, *, prefix="expiring", within=timedelta(days=3)):
+    """``count`` learners whose seats (from one order) expire ``within`` from now."""
+    ids = make_learners(customer, count, prefix=prefix)
+    order = assigned_order(customer, max(count, 1), partner_manager)
+    give_seats(customer, order, ids)
+    move_expiry(customer, order, timezone.now() + within)
+    return ids, order
+
+
 # --- Clients and pages --------------------------------------------------------------------
 
 

@@ -1,9 +1,8 @@
 """Seats: allocate, and renew expired learners, by learner ids or by emails, with the
 outcome counts and reasons the pages show. The seat engine (learners.seats) does the
-work, under the customer's pool lock; these endpoints only say whom.
-
-Renew early (seats moved onto a later order before they expire) is not here yet: it
-needs the seat engine's renew-early service (issue 11)."""
+work, under the customer's pool lock; these endpoints only say whom. Renew early
+moves learners expiring within a window onto seats of later orders, as the Expiring
+Soon tab does."""
 
 from django.core.exceptions import ValidationError
 from ninja import Path, Router
@@ -11,7 +10,7 @@ from ninja import Path, Router
 from accounts.models import normalise_email
 from api.auth import write_token
 from api.routes._common import CHANGE_PROBLEMS, MAX_ID, acting_user, partner_customer
-from api.schemas import AllocationOut, RenewSelection, SeatSelection
+from api.schemas import AllocationOut, RenewEarlySelection, RenewSelection, SeatSelection
 from learners import reads, seats
 from learners.models import Learner
 
@@ -48,10 +47,10 @@ def _whom(customer, selection) -> tuple[list[int], int, dict[str, int]]:
     )
 
 
-def _outcome(outcome, requested: int, named: int, reasons: dict[str, int]) -> dict:
+def _outcome(outcome, requested: int, named: int, reasons: dict[str, int], skipped="not_eligible") -> dict:
     not_allocated = {
         **reasons,
-        "not_eligible": named - outcome.eligible,
+        skipped: named - outcome.eligible,
         "not_enough_licences": outcome.not_allocated,
     }
     return {
@@ -97,3 +96,33 @@ def renew_expired(request, body: RenewSelection, customer_id: int = Path(..., ge
     ids, requested, reasons = _whom(customer, body)
     outcome = seats.renew_expired(customer, acting_user=user, learner_ids=ids, order_id=body.order_id)
     return _outcome(outcome, requested, len(ids), reasons)
+
+
+@router.post(
+    "/customers/{customer_id}/allocations/renew-early",
+    response={200: AllocationOut, **CHANGE_PROBLEMS},
+    auth=write_token,
+)
+def renew_early(request, body: RenewEarlySelection, customer_id: int = Path(..., ge=1, le=MAX_ID)):
+    """Expiring Soon → Renew Early: move the named learners whose seat expires within `days` days (or, with
+    `select_all`, every such learner matching `search`) onto seats of orders that expire after every selected
+    learner's seat, before they lose access; their current seats go back to their orders. Learners not expiring
+    in the window are skipped (`not_expiring`); an `order_id` that does not expire later is a 409."""
+    customer = partner_customer(request, customer_id)
+    _check_order(customer, body.order_id)
+    user = acting_user(request)
+    if body.select_all:
+        if body.learner_ids is not None or body.emails is not None:
+            raise ValidationError({"select_all": ["Give select_all, or learner ids or emails, not both."]})
+        outcome = seats.renew_early(
+            customer,
+            acting_user=user,
+            select_all=True,
+            search=body.search.strip(),
+            days=body.days,
+            order_id=body.order_id,
+        )
+        return _outcome(outcome, outcome.eligible, outcome.eligible, {}, skipped="not_expiring")
+    ids, requested, reasons = _whom(customer, body)
+    outcome = seats.renew_early(customer, acting_user=user, learner_ids=ids, days=body.days, order_id=body.order_id)
+    return _outcome(outcome, requested, len(ids), reasons, skipped="not_expiring")

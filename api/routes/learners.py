@@ -3,7 +3,6 @@ add; deactivate) and its Expired Licences list. Tenant rows: read inside the
 customer's schema (``with customer:``), entered after the customer was checked
 against the token's partner; the services enter it themselves."""
 
-from datetime import timedelta
 from typing import Literal
 
 from django.utils import timezone
@@ -57,9 +56,7 @@ def list_learners(
     with customer:
         learners = reads.learners_with_licence(search.strip(), licence or "", now)
         if expires_within_days is not None:
-            learners = learners.filter(
-                current__expires_at__gt=now, current__expires_at__lte=now + timedelta(days=expires_within_days)
-            )
+            learners = learners.filter(reads.expiring_within(expires_within_days, now))
         found = page(learners, BY_EMAIL, cursor, limit)
     return {"items": [learner_dict(learner) for learner in found.rows], "next_cursor": found.next_cursor}
 

@@ -16,10 +16,12 @@ from django.views.decorators.http import require_POST
 from common.pagination import paginate
 from common.text import plural
 from learners import csv_files, imports, reads, seats
-from learners.error_codes import StalePreview
-from learners.forms import ColumnForm, ExpiredSearchForm, ImportAllocationForm, RenewSelectionForm
+from learners.error_codes import LearnerError
+from learners.forms import ColumnForm, ExpiredSearchForm, ExpiringSearchForm, ImportAllocationForm, RenewSelectionForm
 from learners.models import CsvUpload
 from learners.views.imports import (
+    RENEW_EXPIRED_FLOW,
+    ImportFlow,
     allocation_imported_summary,
     queued_import,
     render_upload_status,
@@ -106,19 +108,28 @@ def _say_how_it_went(request, outcome, selected):
     (messages.warning if outcome.not_allocated else messages.success)(request, text)
 
 
-# --- Import Allocation -----------------------------------------------------------------
+# --- Import Allocation ---------------------------------------------------------------------
 
 
-@needed_to_renew
-def import_allocation(request):
+def _window(request, source) -> int | None:
+    """The Expiring Soon window the import carries (None on Expired Licences)."""
+    form = ExpiringSearchForm(source)
+    return form.window() if form.is_valid() else None
+
+
+def upload_allocation(request, flow: ImportFlow):
     """Import Allocation, step 1: Upload your User CSV File."""
-    return upload_step(
+    days = _window(request, request.GET) if flow.early else None
+    upload = upload_step(
         request,
-        CsvUpload.Purpose.IMPORT_ALLOCATION,
+        flow.purpose,
         "learners/import_allocation_upload.html",
-        "learners:import_allocation_review",
-        upload_limits(),
+        flow.url("review"),
+        {**upload_limits(), "flow": flow, "days": days},
     )
+    if flow.early and upload.status_code == 302 and days:
+        upload["Location"] += f"?days={days}"
+    return upload
 
 
 def _column_form(request, upload, sources, data=None) -> ColumnForm:
@@ -127,22 +138,31 @@ def _column_form(request, upload, sources, data=None) -> ColumnForm:
     data = data if data is not None else (request.GET if "column" in request.GET else None)
     if data is None:
         sample = csv_files.sample_rows(bytes(upload.content), upload.encoding, upload.delimiter)
-        data = {"column": str(csv_files.guess_email_column(upload.columns, sample))}
-    return ColumnForm(data, columns=upload.columns, orders=sources)
+        data = {"column": str(csv_files.guess_email_column(upload.columns, sample)), **_days_of(request.GET)}
+    return ColumnForm(
+        data, columns=upload.columns, orders=sources, windows=upload.purpose == CsvUpload.Purpose.RENEW_EARLY
+    )
 
 
-@needed_to_renew
-def import_allocation_review(request, token):
+def _days_of(data) -> dict:
+    return {"days": data["days"]} if "days" in data else {}
+
+
+def review_allocation(request, token, flow: ImportFlow):
     """Steps 2 and 3: choose the column containing the Email, and review how many
     users will be renewed and how many will not, and why."""
-    upload = upload_or_404(request, token, CsvUpload.Purpose.IMPORT_ALLOCATION)
+    upload = upload_or_404(request, token, flow.purpose)
     if upload.state not in imports.REVIEWABLE_STATES:
-        return redirect("learners:import_allocation_status", token=token)
+        return redirect(flow.url("status"), token=token)
     form = _column_form(request, upload, reads.seat_sources(request.tenant))
     preview = None
     if form.is_valid():
         preview = imports.preview_import_allocation(
-            request.tenant, upload, form.cleaned_data["column"], order_id=form.cleaned_data["order"]
+            request.tenant,
+            upload,
+            form.cleaned_data["column"],
+            order_id=form.cleaned_data["order"],
+            days=form.cleaned_data.get("days"),
         )
     return render(
         request,
@@ -150,49 +170,57 @@ def import_allocation_review(request, token):
         {
             "upload": upload,
             "form": form,
+            "flow": flow,
             "preview": preview,
             "delimiter": csv_files.DELIMITER_NAMES[upload.delimiter],
             "background": imports.runs_in_background(upload),
-            "report_query": urlencode({k: v for k, v in form.data.items() if k in ("column", "order") and v}),
+            "report_query": urlencode({k: v for k, v in form.data.items() if k in ("column", "order", "days") and v}),
         },
     )
 
 
-@needed_to_renew
-def import_allocation_report(request, token):
+def allocation_report(request, token, flow: ImportFlow):
     """The rows that will not be renewed, with the reason, as a CSV download."""
-    upload = upload_or_404(request, token, CsvUpload.Purpose.IMPORT_ALLOCATION)
+    upload = upload_or_404(request, token, flow.purpose)
     if upload.state not in imports.REVIEWABLE_STATES:
         raise Http404("This file has already been imported.")
     form = _column_form(request, upload, reads.seat_sources(request.tenant))
     if not form.is_valid():
         raise Http404("Choose one of the file's columns.")
     report = imports.import_allocation_report(
-        request.tenant, upload, form.cleaned_data["column"], order_id=form.cleaned_data["order"]
+        request.tenant,
+        upload,
+        form.cleaned_data["column"],
+        order_id=form.cleaned_data["order"],
+        days=form.cleaned_data.get("days"),
     )
     response = HttpResponse(report, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="not-renewed.csv"'
+    name = "not-renewed-early.csv" if flow.early else "not-renewed.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
-@require_POST
-@needed_to_renew
-def import_allocation_renew(request, token):
-    """Step 4: Renew Licences. Recomputed now; nothing changes unless the figures
-    are still the ones the manager reviewed."""
-    upload = upload_or_404(request, token, CsvUpload.Purpose.IMPORT_ALLOCATION)
+def confirm_allocation(request, token, flow: ImportFlow):
+    """Step 4: Renew Licences (Renew Early). Recomputed now; nothing changes unless
+    the figures are still the ones the manager reviewed."""
+    upload = upload_or_404(request, token, flow.purpose)
     if upload.state not in imports.REVIEWABLE_STATES:
-        return redirect("learners:import_allocation_status", token=token)
-    form = ImportAllocationForm(request.POST, columns=upload.columns, orders=reads.seat_sources(request.tenant))
-    review_url = reverse("learners:import_allocation_review", kwargs={"token": token})
+        return redirect(flow.url("status"), token=token)
+    form = ImportAllocationForm(
+        request.POST, columns=upload.columns, orders=reads.seat_sources(request.tenant), windows=flow.early
+    )
+    review_url = reverse(flow.url("review"), kwargs={"token": token})
     if not form.is_valid():
-        messages.error(request, "Choose the column containing the Email, review the figures, then Renew Licences.")
-        return redirect(review_url)
+        messages.error(request, f"Choose the column containing the Email, review the figures, then {flow.button}.")
+        return redirect(review_url + (f"?{urlencode(_days_of(request.GET))}" if flow.early else ""))
     column, order_id = form.cleaned_data["column"], form.cleaned_data["order"]
+    days = form.cleaned_data.get("days")
     expected = imports.parse_expected(form.cleaned_data["expected"])
-    review_url += "?" + urlencode({"column": column, **({"order": order_id} if order_id else {})})
-    options = {"column": column, "order": order_id, "expected": expected}
-    queued = queued_import(request, upload, options, "learners:import_allocation_status")
+    review_url += "?" + urlencode(
+        {"column": column, **({"order": order_id} if order_id else {}), **({"days": days} if days else {})}
+    )
+    options = {"column": column, "order": order_id, "expected": expected, "days": days}
+    queued = queued_import(request, upload, options, flow.url("status"))
     if queued:
         return queued
     try:
@@ -204,16 +232,38 @@ def import_allocation_renew(request, token):
             in_manage_mode=request.in_manage_mode,
             expected=expected,
             order_id=order_id,
+            days=days,
         )
-    except StalePreview as stale:
-        messages.warning(request, str(stale))
+    except LearnerError as error:
+        messages.warning(request, str(error))
         return redirect(review_url)
     CsvUpload.objects.filter(pk=upload.pk).delete()
     counts = renewed.counts
     (messages.warning if counts.get("not_enough_licences") else messages.success)(
-        request, allocation_imported_summary(counts)
+        request, allocation_imported_summary(counts, early=flow.early)
     )
-    return redirect("learners:expired")
+    return redirect(reverse(flow.tab) + (f"?days={days}" if days else ""))
+
+
+@needed_to_renew
+def import_allocation(request):
+    return upload_allocation(request, RENEW_EXPIRED_FLOW)
+
+
+@needed_to_renew
+def import_allocation_review(request, token):
+    return review_allocation(request, token, RENEW_EXPIRED_FLOW)
+
+
+@needed_to_renew
+def import_allocation_report(request, token):
+    return allocation_report(request, token, RENEW_EXPIRED_FLOW)
+
+
+@require_POST
+@needed_to_renew
+def import_allocation_renew(request, token):
+    return confirm_allocation(request, token, RENEW_EXPIRED_FLOW)
 
 
 @needed_to_renew

@@ -2,6 +2,8 @@
 progress page) and Import Learners; Import Allocation's own steps are in
 learners.views.expired."""
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -13,6 +15,64 @@ from learners.error_codes import LearnerError
 from learners.forms import CsvUploadForm, LearnerColumnsForm
 from learners.models import CsvUpload
 from licences.permissions import customer_manager_required
+
+
+@dataclass(frozen=True)
+class ImportFlow:
+    """Import Allocation on one tab: Expired Licences (renew) or Expiring Soon (Renew
+    Early). The steps, forms and templates are shared; the names differ."""
+
+    purpose: str
+    tab: str  # the tab's URL name
+    tab_label: str
+    prefix: str  # of the steps' URL names
+    button: str
+    done: str  # what the summary says the learners were
+
+    def url(self, step: str) -> str:
+        return f"learners:{self.prefix}_{step}"
+
+    @property
+    def upload_name(self) -> str:
+        return f"learners:{self.prefix}"
+
+    @property
+    def review_name(self) -> str:
+        return self.url("review")
+
+    @property
+    def report_name(self) -> str:
+        return self.url("report")
+
+    @property
+    def renew_name(self) -> str:
+        return self.url("renew")
+
+    @property
+    def early(self) -> bool:
+        return self.purpose == CsvUpload.Purpose.RENEW_EARLY
+
+
+RENEW_EXPIRED_FLOW = ImportFlow(
+    CsvUpload.Purpose.IMPORT_ALLOCATION,
+    "learners:expired",
+    "Expired Licences",
+    "import_allocation",
+    "Renew Licences",
+    "renewed",
+)
+RENEW_EARLY_FLOW = ImportFlow(
+    CsvUpload.Purpose.RENEW_EARLY,
+    "learners:expiring",
+    "Expiring Soon",
+    "renew_early_import",
+    "Renew Early",
+    "renewed early",
+)
+
+
+FLOWS = {flow.purpose: flow for flow in (RENEW_EXPIRED_FLOW, RENEW_EARLY_FLOW)}
+
 
 # --- Shared steps --------------------------------------------------------------------------
 
@@ -58,14 +118,16 @@ def render_upload_status(request, token):
     """The page of a background import: a progress bar, then the outcome. Shared by
     Import Learners and Import Allocation (whose views check the manager)."""
     upload = _status_of(request, token)
-    allocation = upload.purpose == CsvUpload.Purpose.IMPORT_ALLOCATION
-    progress = "learners:import_allocation_progress" if allocation else "learners:import_learners_progress"
+    flow = FLOWS.get(upload.purpose)
+    allocation = flow is not None
+    progress = flow.url("progress") if flow else "learners:import_learners_progress"
     return render(
         request,
         "learners/upload_status.html",
         {
             "upload": upload,
             "allocation": allocation,
+            "flow": flow,
             "progress_url": reverse(progress, args=[token]),
             **_status(upload),
         },
@@ -105,7 +167,8 @@ def _status(upload: CsvUpload) -> dict:
             result.get("added", 0), result.get("allocated", 0), result.get("skipped", {})
         )
     elif upload.state == State.DONE:
-        summary = allocation_imported_summary(result.get("counts", {}))
+        early = upload.purpose == CsvUpload.Purpose.RENEW_EARLY
+        summary = allocation_imported_summary(result.get("counts", {}), early=early)
     elif finished:
         summary = result.get("message", "")
     elif upload.state == State.QUEUED:
@@ -134,15 +197,14 @@ def learners_imported_summary(added, allocated, skipped) -> str:
     return text
 
 
-def allocation_imported_summary(counts: dict) -> str:
+def allocation_imported_summary(counts: dict, *, early=False) -> str:
     """'Renewed 3 learners. Not renewed: 2 (unknown email: 1; ...).'"""
     renewed = counts.get("renew", 0)
     not_renewed = sum(n for code, n in counts.items() if code != "renew")
-    text = f"Renewed {plural(renewed, 'learner')}."
+    text = f"Renewed {plural(renewed, 'learner')}{' early' if early else ''}."
     if not_renewed:
-        short = {
-            code: label.split(":")[0].split(" (")[0].lower() for code, label in imports.NOT_RENEWED_REASONS.items()
-        }
+        labels = imports.NOT_RENEWED_EARLY_REASONS if early else imports.NOT_RENEWED_REASONS
+        short = {code: label.split(":")[0].split(" (")[0].lower() for code, label in labels.items()}
         why = "; ".join(f"{short[code]}: {counts[code]:,}" for code in short if counts.get(code))
         text += f" Not renewed: {not_renewed:,} ({why})."
     return text

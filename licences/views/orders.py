@@ -43,7 +43,11 @@ def overview(request):
         )
     )
     page = paginate(request, orders)
-    context = {"summary": services.pool_summary(customer, now), "page": page}
+    context = {
+        "summary": services.pool_summary(customer, now),
+        "page": page,
+        "losing": services.next_loss_of_access(customer, now),
+    }
     return render(request, "licences/overview.html", context)
 
 

@@ -65,3 +65,59 @@ def test_selections_are_checked(client, alice, acme, globex, alice_token):
         response = api_post(client, url, alice_token, body)
         assert response.status_code == 422, (body, response.content)
         assert response.json()["errors"][0]["field"] == field
+
+
+def test_renew_early_by_emails_and_with_select_all(client, alice, acme, alice_token):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.builders import expiring_learners_of
+
+    ids, soon = expiring_learners_of(acme, 4, alice)
+    later = assigned_order(acme, 3, alice, expires_at=timezone.now() + timedelta(days=400))
+    with acme:
+        emails = list(Learner.objects.filter(pk__in=ids).order_by("email").values_list("email", flat=True))
+    holder = make_learners(acme, 1, prefix="holder")
+    give_seats(acme, assigned_order(acme, 1, alice), holder)  # valid for a year: not expiring
+    with acme:
+        holder_email = Learner.objects.get(pk=holder[0]).email
+    body = {"emails": [emails[0], emails[0], "nobody@acme.test", holder_email], "days": 7}
+    url = f"/customers/{acme.pk}/allocations/renew-early"
+    response = api_post(client, url, alice_token, body, key="early-1")
+    assert response.status_code == 200, response.content
+    assert response.json() == {
+        "requested": 4,
+        "eligible": 1,
+        "allocated": 1,
+        "not_allocated": {"duplicate": 1, "unknown_email": 1, "not_expiring": 1},
+        "orders": {str(later.pk): 1},
+    }
+    # A retry with the same key acts once and returns the first result.
+    again = api_post(client, url, alice_token, body, key="early-1")
+    assert again.json() == response.json() and again["Idempotent-Replayed"] == "true"
+    response = api_post(client, url, alice_token, {"select_all": True, "days": 30})
+    assert response.json()["allocated"] == 2 and response.json()["not_allocated"] == {"not_enough_licences": 1}
+    soon.refresh_from_db()
+    assert soon.allocated_count == 1
+    with acme:
+        assert Allocation.objects.filter(end_reason="renewed_early").count() == 3
+    assert AuditEvent.objects.filter(action="licences.renewed_early").count() == 2
+
+
+def test_renew_early_refuses_bad_windows_and_an_order_that_does_not_expire_later(client, alice, acme, alice_token):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.builders import expiring_learners_of
+
+    ids, soon = expiring_learners_of(acme, 2, alice)
+    near = assigned_order(acme, 5, alice, expires_at=timezone.now() + timedelta(days=1))
+    url = f"/customers/{acme.pk}/allocations/renew-early"
+    response = api_post(client, url, alice_token, {"select_all": True, "days": 14})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "body.days"
+    response = api_post(client, url, alice_token, {"learner_ids": ids, "order_id": near.pk})
+    assert response.status_code == 409 and response.json()["code"] == "order_not_later"
+    with acme:
+        assert not Allocation.objects.filter(end_reason="renewed_early").exists()

@@ -28,6 +28,7 @@ MATRIX = {
     "deactivate_learner": ("POST", "/customers/{customer}/learners/{learner}/deactivate", None),
     "allocate": ("POST", "/customers/{customer}/allocations/allocate", {"learner_ids": ["{learner}"]}),
     "renew_expired": ("POST", "/customers/{customer}/allocations/renew-expired", {"select_all": True}),
+    "renew_early": ("POST", "/customers/{customer}/allocations/renew-early", {"learner_ids": ["{learner}"]}),
     "list_expiring": ("GET", "/expiring?customer_id={customer}", None),
     "list_notifications": ("GET", "/customers/{customer}/notifications", None),
     "list_audit_events": ("GET", "/audit-events?customer_id={customer}", None),

@@ -5,7 +5,9 @@ import pytest
 from tests.builders import enter_manage_mode
 
 
-@pytest.mark.parametrize("url", ["/licences/", "/licences/orders/", "/licences/expired/", "/learners/"])
+@pytest.mark.parametrize(
+    "url", ["/licences/", "/licences/orders/", "/licences/expiring/", "/licences/expired/", "/learners/"]
+)
 def test_customer_manager_pages(client, dana, url):
     client.force_login(dana)
     response = client.get(url)

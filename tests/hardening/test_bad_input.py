@@ -25,6 +25,11 @@ TOKEN_URLS = [
     "/licences/expired/import-allocation/{}/renew/",
     "/licences/expired/import-allocation/{}/status/",
     "/licences/expired/import-allocation/{}/progress/",
+    "/licences/expiring/import-allocation/{}/",
+    "/licences/expiring/import-allocation/{}/not-renewed.csv",
+    "/licences/expiring/import-allocation/{}/renew/",
+    "/licences/expiring/import-allocation/{}/status/",
+    "/licences/expiring/import-allocation/{}/progress/",
 ]
 FORGED_TOKENS = ["%00", "abc%00def" * 3, "x" * 1000, "%C3%A9" * 20, "A" * 43]
 

@@ -47,3 +47,25 @@ def test_the_demo_has_a_seat_alert_for_initech(mailoutbox):
     subjects = [m.subject for m in mailoutbox]
     assert any(s.startswith("No free licences at Initech Finance: ") and "waiting" in s for s in subjects)
     assert "100 % of Initech Finance's licences are in use" in subjects
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_acmes_learners_losing_access_and_the_free_licences_to_renew_them_early(client):
+    from accounts.models import User
+    from customers.models import Customer
+    from learners import reads
+
+    call_command("seed_demo", stdout=StringIO())
+    acme = Customer.objects.get(name="Acme Manufacturing")
+    ending = LicenceOrder.objects.get(customer=acme, quantity=10)
+    client.force_login(User.objects.get(email="dana@acme.example"))
+    overview = client.get("/licences/")
+    losing = overview.context["losing"]
+    assert (losing["order"], losing["losing"], losing["free_later"]) == (ending, 8, 30)
+    assert b"8 learners lose access on" in overview.content and b"30 free licences in later orders" in overview.content
+    tab = client.get("/licences/expiring/", {"days": 7})
+    assert len(tab.context["page"].object_list) == 8 and tab.context["later_free"] == 30
+    response = client.post("/licences/expiring/renew-early/", {"select_all": "on", "days": "7"}, follow=True)
+    assert "Renewed 8 learners early" in str(list(response.context["messages"])[0])
+    with acme:
+        assert reads.expiring_learners("", 7).count() == 0

@@ -146,5 +146,7 @@ def test_the_reminder_says_who_loses_access_and_what_to_do(acme, alice, dana, ma
     run_scheduler(REMINDER_DUE + timedelta(minutes=5))
     body = mailoutbox[-1].body
     assert later.free_seats == 3
-    assert "You have 3 free seats in later orders: move 3 of them now from Learners" in body
+    assert "You have 3 free seats in later orders: move 3 of them now with Renew Early on the Expiring Soon tab" in body
+    # The link opens the tab with the order's window preselected (the reminder is 72 hours ahead).
+    assert "/licences/expiring/?days=7" in body
     assert "1 learner needs new licences" in body

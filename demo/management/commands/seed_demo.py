@@ -219,7 +219,10 @@ def _ids(customer, count=None, *, also=()):
 
 def _acme(customer, partner_manager, manager):
     ids, signing_in = _ids(customer, also=_signing_in(customer))
-    main = _order(customer, 40, partner_manager, assigned_ago=timedelta(days=30))
+    # 8 learners on order #2 lose access in 60 hours; the main order keeps 30 free
+    # licences that outlast it: the overview says so, Expiring Soon lists them and
+    # Renew Early can move them all now.
+    main = _order(customer, 47, partner_manager, assigned_ago=timedelta(days=30))
     ending = _order(customer, 10, partner_manager, expires_at=timezone.now() + timedelta(hours=60))
     seats.allocate(customer, ids[:8], acting_user=manager, order_id=ending.pk)
     seats.allocate(customer, ids[8:] + signing_in, acting_user=manager, order_id=main.pk)
