@@ -17,7 +17,9 @@ TIME_ZONES = ("Europe/London", "Europe/Berlin", "America/New_York", "Asia/Tokyo"
 
 def database_urls(name):
     """The URL of database ``name`` on DATABASE_URL's server, and of that server's
-    ``postgres`` database (to create and drop it from)."""
+    ``postgres`` database (to create and drop it from). BENCH_SUFFIX, when set, is
+    added to the name, so that two people's runs on one server do not collide."""
+    name += os.environ.get("BENCH_SUFFIX", "")
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/licences")
     parts = urlsplit(base)
     return urlunsplit(parts._replace(path=f"/{name}")), urlunsplit(parts._replace(path="/postgres"))
@@ -55,6 +57,7 @@ def throwaway_database(name, *, keep=False):
     """A fresh, empty database ``name`` with Django set up on it; dropped on the way
     out unless ``keep``."""
     bench_url, maintenance_url = database_urls(name)
+    name = urlsplit(bench_url).path.lstrip("/")
     print(f"Creating {name} on {urlsplit(bench_url).hostname} ...", flush=True)
     recreate_database(maintenance_url, name)
     setup_django(bench_url)
