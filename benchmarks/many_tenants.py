@@ -201,12 +201,11 @@ def add_orders(manager, after_id):
             """
             INSERT INTO licences_licenceorder
                 (customer_id, quantity, status, allocated_count, requested_at, requested_by_id,
-                 assigned_at, assigned_by_id, expires_at, next_notice_at)
+                 assigned_at, assigned_by_id, expires_at)
             SELECT c.id, 10 + c.id %% 90, o.status, 0, now() - interval '400 days' + o.expires_in, %(manager)s,
                    CASE WHEN o.status = 'assigned' THEN now() - interval '365 days' + o.expires_in END,
                    CASE WHEN o.status = 'assigned' THEN %(manager)s END,
-                   CASE WHEN o.status = 'assigned' THEN now() + o.expires_in END,
-                   NULL
+                   CASE WHEN o.status = 'assigned' THEN now() + o.expires_in END
             FROM customers_customer c,
                  (VALUES ('requested', interval '0 days'), ('assigned', interval '10 days'),
                          ('assigned', interval '200 days')) AS o(status, expires_in)
