@@ -50,7 +50,7 @@ class CustomerPicker(forms.Widget):
                 ((name, pk, label) for pk, label in shown["matches"]),
             )
             matches = format_html(
-                '<div class="picker-matches" role="group" aria-label="Matching customers">'
+                '<div class="picker-matches" role="group" aria-label="Matches">'
                 '<p class="small">Several customers match. Choose one:</p>{}</div>',
                 buttons,
             )
@@ -59,7 +59,7 @@ class CustomerPicker(forms.Widget):
             '<input type="search" id="{box_id}" name="{name}_name" value="{text}" maxlength="{max}" '
             'autocomplete="off" spellcheck="false" placeholder="Type a name" aria-describedby="{box_id}_status">'
             '<input type="hidden" name="{name}" value="{id}" data-picker-id data-picker-name="{chosen}">'
-            '<ul id="{box_id}_listbox" class="picker-options" role="listbox" aria-label="Matching customers" hidden></ul>'
+            '<ul id="{box_id}_listbox" class="picker-options" role="listbox" aria-label="Suggestions" hidden></ul>'
             '<span id="{box_id}_status" class="visually-hidden" role="status" aria-live="polite"></span>'
             "{matches}</div>",
             url=reverse("partners:customer_lookup"),
