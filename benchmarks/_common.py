@@ -161,3 +161,25 @@ def print_table(labels, results, sizes, noun):
         same = len({results[label, size][1] for size in sizes}) == 1
         print(line + f"{'yes' if same else 'NO':>14}")
     return sorted({results[label, size][2] for label in labels for size in sizes})
+
+
+def deep_url(client, url):
+    """For a URL asking for ``page=N``: the URL a person reaches page N by, following
+    Next from the first page (keyset pages carry a cursor; common.pagination). Stops
+    at the last page when there are fewer. Other URLs are returned as they are."""
+    import html
+    import re
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    if "page" not in query:
+        return url
+    pages = int(query.pop("page"))
+    current = parts.path + (f"?{urlencode(query)}" if query else "")
+    for _ in range(pages - 1):
+        found = re.search(r'href="(\?[^"]*)" rel="next"', client.get(current).content.decode())
+        if not found:
+            break
+        current = parts.path + html.unescape(found[1])
+    return current
