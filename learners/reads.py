@@ -14,7 +14,6 @@ from common.search import TRIGRAM, HasAllTrigrams, Trigrams
 from learners.models import Allocation, Learner, LearnerStatus
 from licences.models import LicenceOrder
 
-
 # The lists' order, and their pages' keyset (common.pagination): the email is unique,
 # the id makes the order total all the same.
 LEARNER_ORDER = ("email", "id")

@@ -41,7 +41,24 @@ def learners(acme):
 
 @pytest.mark.parametrize(
     "term",
-    ["a", "X", "xi", "o'b", "O'BRIEN", "_", "%", "100%", "o_b", "\\", "ünal", "ÜNAL", "north", "acme.test", "zzz", "ea"],
+    [
+        "a",
+        "X",
+        "xi",
+        "o'b",
+        "O'BRIEN",
+        "_",
+        "%",
+        "100%",
+        "o_b",
+        "\\",
+        "ünal",
+        "ÜNAL",
+        "north",
+        "acme.test",
+        "zzz",
+        "ea",
+    ],
 )
 def test_search_finds_what_a_plain_contains_finds(learners, term):
     with learners:
