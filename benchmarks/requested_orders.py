@@ -109,7 +109,7 @@ def insert_orders(count, first):
             )
             INSERT INTO licences_licenceorder
                 (customer_id, quantity, status, allocated_count, requested_at, requested_by_id,
-                 assigned_at, assigned_by_id, cancelled_at, cancelled_by_id, expires_at, next_notice_at)
+                 assigned_at, assigned_by_id, cancelled_at, cancelled_by_id, expires_at)
             SELECT customers.ids[rows.k],
                    1 + (rows.n * 31) %% 500,
                    rows.status,
@@ -120,8 +120,7 @@ def insert_orders(count, first):
                    CASE WHEN rows.status = 'assigned' THEN partner_manager.id END,
                    CASE WHEN rows.status = 'cancelled' THEN rows.requested_at + interval '1 day' END,
                    CASE WHEN rows.status = 'cancelled' THEN partner_manager.id END,
-                   CASE WHEN rows.status = 'assigned' THEN rows.requested_at + interval '1 day 1 year' END,
-                   NULL
+                   CASE WHEN rows.status = 'assigned' THEN rows.requested_at + interval '1 day 1 year' END
             FROM rows, customers, partner_manager
             """,
             [first, first + count - 1],
