@@ -99,9 +99,10 @@ class CustomerPickerField(forms.Field):
         return result
 
     def to_python(self, value):
+        # NUL cannot be stored nor compared by PostgreSQL: never part of a name.
         if isinstance(value, tuple | list) and len(value) == 2:
-            return str(value[0]).strip(), str(value[1]).strip()
-        return (str(value or "").strip(), "")
+            return str(value[0]).replace("\x00", "").strip(), str(value[1]).replace("\x00", "").strip()
+        return (str(value or "").replace("\x00", "").strip(), "")
 
     def clean(self, value):
         pk, text = self.to_python(value)

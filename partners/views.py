@@ -55,7 +55,7 @@ def two_factor_requirement(request):
 def customer_lookup(request):
     """The customer picker's suggestions: the first of the manager's own partner's
     customers whose name contains ``q``, by name. One query however many there are."""
-    text = request.GET.get("q", "").strip()[:MAX_SEARCH]
+    text = request.GET.get("q", "").replace("\x00", "").strip()[:MAX_SEARCH]
     customers = matching_customers(services.customers_of(request.user.partner), text)
     found = list(customers.values_list("pk", "name")[: SHOWN_MATCHES + 1])
     return JsonResponse(

@@ -125,3 +125,9 @@ def test_upcoming_expiries_searches_by_name_too(as_alice, world):
         "No customer of yours matches “Initech”."
         in as_alice.get(UPCOMING, {"customer_name": "Initech"}).content.decode()
     )
+
+
+def test_a_nul_character_is_no_error(as_alice):
+    assert as_alice.get(REQUESTED_ORDERS, {"customer_name": "ac\x00me"}).status_code == 200
+    assert as_alice.get(UPCOMING, {"customer": "1\x00", "customer_name": "\x00"}).status_code == 200
+    assert names(as_alice, "glo\x00bex") == ["Globex Retail"]
