@@ -18,7 +18,9 @@ TIME_ZONES = ("Europe/London", "Europe/Berlin", "America/New_York", "Asia/Tokyo"
 
 def database_urls(name):
     """The URL of database ``name`` on DATABASE_URL's server, and of that server's
-    ``postgres`` database (to create and drop it from)."""
+    ``postgres`` database (to create and drop it from). BENCH_SUFFIX, when set, is
+    added to the name, so that two people's runs on one server do not collide."""
+    name += os.environ.get("BENCH_SUFFIX", "")
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/licences")
     parts = urlsplit(base)
     return urlunsplit(parts._replace(path=f"/{name}")), urlunsplit(parts._replace(path="/postgres"))
@@ -56,6 +58,7 @@ def throwaway_database(name, *, keep=False):
     """A fresh, empty database ``name`` with Django set up on it; dropped on the way
     out unless ``keep``."""
     bench_url, maintenance_url = database_urls(name)
+    name = urlsplit(bench_url).path.lstrip("/")
     print(f"Creating {name} on {urlsplit(bench_url).hostname} ...", flush=True)
     recreate_database(maintenance_url, name)
     setup_django(bench_url)
@@ -234,3 +237,25 @@ def insert_learners(schema, first, last, *, created="now()"):
             """,
             [first, last],
         )
+
+
+def deep_url(client, url):
+    """For a URL asking for ``page=N``: the URL a person reaches page N by, following
+    Next from the first page (keyset pages carry a cursor; common.pagination). Stops
+    at the last page when there are fewer. Other URLs are returned as they are."""
+    import html
+    import re
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    if "page" not in query:
+        return url
+    pages = int(query.pop("page"))
+    current = parts.path + (f"?{urlencode(query)}" if query else "")
+    for _ in range(pages - 1):
+        found = re.search(r'href="(\?[^"]*)" rel="next"', client.get(current).content.decode())
+        if not found:
+            break
+        current = parts.path + html.unescape(found[1])
+    return current

@@ -201,12 +201,11 @@ def add_orders(manager, after_id):
             """
             INSERT INTO licences_licenceorder
                 (customer_id, quantity, status, allocated_count, requested_at, requested_by_id,
-                 assigned_at, assigned_by_id, expires_at, next_notice_at)
+                 assigned_at, assigned_by_id, expires_at)
             SELECT c.id, 10 + c.id %% 90, o.status, 0, now() - interval '400 days' + o.expires_in, %(manager)s,
                    CASE WHEN o.status = 'assigned' THEN now() - interval '365 days' + o.expires_in END,
                    CASE WHEN o.status = 'assigned' THEN %(manager)s END,
-                   CASE WHEN o.status = 'assigned' THEN now() + o.expires_in END,
-                   NULL
+                   CASE WHEN o.status = 'assigned' THEN now() + o.expires_in END
             FROM customers_customer c,
                  (VALUES ('requested', interval '0 days'), ('assigned', interval '10 days'),
                          ('assigned', interval '200 days')) AS o(status, expires_in)
@@ -250,6 +249,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=CUSTOMERS, help="customers to create (default 2,000)")
     parser.add_argument("--runs", type=int, default=30, help="timed requests per page (median reported)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="only create the customers and measure the pages (no migrate_schemas runs): to iterate on creation",
+    )
     parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DATABASE} database afterwards")
     args = parser.parse_args()
 
@@ -290,6 +294,9 @@ def run(args, folder):
     print(f"  in {time.perf_counter() - started:.0f}s")
     add_orders(manager, after_id=last_id)
     measure_partner_pages(client, args.runs, total, pages)
+    if args.quick:
+        report_creation(total, yardstick, seconds, pages, args.runs)
+        return
     connection.close()  # the subprocesses' turn
 
     print("migrate_schemas with nothing to apply ...", flush=True)
@@ -347,6 +354,11 @@ def summary(values):
 
 
 def report(args, total, yardstick, seconds, pages, ours_noop, stock_noop, ours_apply, stock_apply):
+    report_creation(total, yardstick, seconds, pages, args.runs)
+    report_migrations(total, ours_noop, stock_noop, ours_apply, stock_apply)
+
+
+def report_creation(total, yardstick, seconds, pages, runs):
     ours = {n: s for n, s in seconds.items() if n not in yardstick}
     ranges = [(1, EARLY), (total // 2 - 9, total // 2 + 10), (total - EARLY + 1, total)]
     print()
@@ -363,9 +375,12 @@ def report(args, total, yardstick, seconds, pages, ours_noop, stock_noop, ours_a
 
     search_paths = print_table([label for label, _ in PAGES], pages, (EARLY, total), "customers")
     print(
-        f"  Partner pages, median of {args.runs} requests; queries leave out SET search_path ({'/'.join(map(str, search_paths))})."
+        f"  Partner pages, median of {runs} requests; queries leave out SET search_path ({'/'.join(map(str, search_paths))})."
     )
     print("  Target: the same queries at 2,000 customers as at 20.")
+
+
+def report_migrations(total, ours_noop, stock_noop, ours_apply, stock_apply):
 
     memory = re.search(r"(\d+) MiB after its first schema, (\d+) MiB after its last", ours_apply.output)
     print()

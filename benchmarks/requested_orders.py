@@ -26,6 +26,7 @@ from benchmarks._common import (  # noqa: E402
     BARE,
     TIME_ZONES,
     count_queries,
+    deep_url,
     install_urls,
     measure_pages,
     print_table,
@@ -108,7 +109,7 @@ def insert_orders(count, first):
             )
             INSERT INTO licences_licenceorder
                 (customer_id, quantity, status, allocated_count, requested_at, requested_by_id,
-                 assigned_at, assigned_by_id, cancelled_at, cancelled_by_id, expires_at, next_notice_at)
+                 assigned_at, assigned_by_id, cancelled_at, cancelled_by_id, expires_at)
             SELECT customers.ids[rows.k],
                    1 + (rows.n * 31) %% 500,
                    rows.status,
@@ -119,8 +120,7 @@ def insert_orders(count, first):
                    CASE WHEN rows.status = 'assigned' THEN partner_manager.id END,
                    CASE WHEN rows.status = 'cancelled' THEN rows.requested_at + interval '1 day' END,
                    CASE WHEN rows.status = 'cancelled' THEN partner_manager.id END,
-                   CASE WHEN rows.status = 'assigned' THEN rows.requested_at + interval '1 day 1 year' END,
-                   NULL
+                   CASE WHEN rows.status = 'assigned' THEN rows.requested_at + interval '1 day 1 year' END
             FROM rows, customers, partner_manager
             """,
             [first, first + count - 1],
@@ -197,9 +197,10 @@ def run(args):
             f"timing {args.runs} requests per page ...",
             flush=True,
         )
-        times = measure_pages(client, [url for _, url in listed], args.runs)
+        deep = {url: deep_url(client, url) for _, url in listed}  # page 40 as reached by Next
+        times = measure_pages(client, list(deep.values()), args.runs)
         for label, url in listed:
-            results[label, size] = (times[url], *count_queries(client, url))
+            results[label, size] = (times[deep[url]], *count_queries(client, deep[url]))
 
     search_paths = print_table([label for label, _ in listed], results, SIZES, "orders")
     print()

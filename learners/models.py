@@ -6,10 +6,13 @@ truncating public rows, and public rows are never deleted anyway (orders are
 cancelled, users deactivated)."""
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from common.search import Trigrams
 
 
 class LearnerStatus(models.TextChoices):
@@ -29,7 +32,12 @@ class Learner(models.Model):
 
     class Meta:
         ordering = ["email"]
-        indexes = [models.Index(fields=["status", "email"], name="learner_status_email_idx")]
+        indexes = [
+            models.Index(fields=["status", "email"], name="learner_status_email_idx"),
+            # The search's (learners.reads.matching, common/search.py).
+            GinIndex(Trigrams("email"), name="learner_email_trigrams"),
+            GinIndex(Trigrams("name_folded"), name="learner_name_trigrams"),
+        ]
 
     def __str__(self):
         return self.email

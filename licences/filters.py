@@ -5,22 +5,18 @@ that a filtered list can be bookmarked and shared."""
 import copy
 import datetime
 import functools
-from html import escape  # the standard library's: thousands of calls, no lazy-string wrapper
 
 import django_filters
 from django import forms
 from django.conf import settings
 from django.db.models import DateField, F, Func
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
-from django.forms.utils import flatatt
 from django.http import QueryDict
 from django.utils import dateformat
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
-from django_filters.fields import ModelChoiceField, ModelChoiceIterator
 
 from accounts.models import Role
 from licences.models import OrderStatus
+from partners.picker import CustomerPickerField
 
 ANY_STATUS = "any"
 STATUS_CHOICES = [*OrderStatus.choices, (ANY_STATUS, "Any status")]
@@ -57,39 +53,11 @@ def _date_between(first, last):
 # --- The customer choice: a partner may have thousands of customers -------------------
 
 
-class CustomerChoiceIterator(ModelChoiceIterator):
-    """(id, name) pairs straight from the database, without a model instance each."""
+class CustomerFilter(django_filters.Filter):
+    """A search for one of the partner's customers (partners.picker), never a list
+    of them all."""
 
-    def __iter__(self):
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        yield from self.queryset.values_list("pk", "name")
-
-
-class CustomerChoiceField(ModelChoiceField):
-    """Valid only for the partner's own customers (checked with one query for the id
-    given): a forged id is "not one of your customers", never another partner's."""
-
-    iterator = CustomerChoiceIterator
-    default_error_messages = {"invalid_choice": "Choose one of your customers."}
-
-
-class CustomerFilter(django_filters.ModelChoiceFilter):
-    field_class = CustomerChoiceField
-
-
-class QuickSelect(forms.Select):
-    """A <select> rendered in one pass: Django renders one template per option, which
-    costs milliseconds for a partner with thousands of customers."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        selected = "" if value in (None, "") else str(value)
-        options = "".join(
-            f'<option value="{escape(str(key))}"{" selected" if str(key) == selected else ""}>{escape(str(label))}</option>'
-            for key, label in self.choices
-        )
-        attrs = flatatt(self.build_attrs(self.attrs, attrs))
-        return format_html('<select name="{}"{}>{}</select>', name, attrs, mark_safe(options))  # noqa: S308
+    field_class = CustomerPickerField
 
 
 # --- The filter set -------------------------------------------------------------------
@@ -151,9 +119,7 @@ class RequestedOrderFilter(django_filters.FilterSet):
     customer = CustomerFilter(
         label="Customer",
         queryset=None,  # the partner's customers, set per request
-        empty_label="Any customer",
         method="filter_customer",
-        widget=QuickSelect,
     )
     status = django_filters.ChoiceFilter(
         label="Status",
@@ -256,6 +222,10 @@ class RequestedOrderFilter(django_filters.FilterSet):
         for name in self.filters:
             if name not in names and self.data.get(name):
                 query[name] = self.data[name]
+        # The customer by id, however it was chosen (a name searched without JavaScript).
+        chosen = self.form.fields["customer"].chosen
+        if "customer" not in names and chosen is not None:
+            query["customer"] = chosen.pk
         if query.get("status") == OrderStatus.REQUESTED:
             del query["status"]  # the default; keeps shared links short
         return f"?{query.urlencode()}"

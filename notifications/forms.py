@@ -3,13 +3,15 @@ import re
 from django import forms
 
 from notifications.models import MAX_LEAD_HOURS, MIN_LEAD_HOURS, lead_label
+from partners.picker import CustomerPickerField
 from partners.services import customers_of
 
 
 class UpcomingExpiriesFilter(forms.Form):
-    """Narrow the partner's Upcoming expiries to one of their own customers."""
+    """Narrow the partner's Upcoming expiries to one of their own customers, found by
+    a search of names (partners.picker), not a list of them all."""
 
-    customer = forms.ModelChoiceField(queryset=None, required=False, empty_label="All companies", label="Company")
+    customer = CustomerPickerField(label="Company", error_messages={"invalid_choice": "Choose one of your companies."})
 
     def __init__(self, *args, partner, **kwargs):
         super().__init__(*args, **kwargs)

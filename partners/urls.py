@@ -7,5 +7,6 @@ app_name = "partners"
 urlpatterns = [
     path("companies/<int:customer_id>/manage/", views.manage_company, name="manage_company"),
     path("manage/exit/", views.exit_manage_mode, name="exit_manage_mode"),
+    path("customers/lookup/", views.customer_lookup, name="customer_lookup"),
     path("security/", views.two_factor_requirement, name="two_factor_requirement"),
 ]

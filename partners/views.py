@@ -2,12 +2,14 @@
 the partner's security settings."""
 
 from django.contrib import messages
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from partners import services
 from partners.forms import TwoFactorRequirementForm
 from partners.permissions import partner_manager_required
+from partners.picker import MAX_SEARCH, SHOWN_MATCHES, matching_customers
 
 
 @require_POST
@@ -47,3 +49,18 @@ def two_factor_requirement(request):
         return redirect("partners:two_factor_requirement")
     managers = partner.managers.filter(is_active=True).order_by("full_name", "email")
     return render(request, "partners/two_factor.html", {"form": form, "partner": partner, "managers": managers})
+
+
+@partner_manager_required
+def customer_lookup(request):
+    """The customer picker's suggestions: the first of the manager's own partner's
+    customers whose name contains ``q``, by name. One query however many there are."""
+    text = request.GET.get("q", "").replace("\x00", "").strip()[:MAX_SEARCH]
+    customers = matching_customers(services.customers_of(request.user.partner), text)
+    found = list(customers.values_list("pk", "name")[: SHOWN_MATCHES + 1])
+    return JsonResponse(
+        {
+            "results": [{"id": pk, "name": name} for pk, name in found[:SHOWN_MATCHES]],
+            "more": len(found) > SHOWN_MATCHES,
+        }
+    )

@@ -224,6 +224,24 @@ def listed_ids(response) -> list[int]:
     return [int(n) for n in re.findall(r"<tr><td>#(\d+)</td>", response.content.decode())]
 
 
+def next_url(response) -> str:
+    """The query string of a page's Next link (keyset pages: common.pagination)."""
+    return _link(response, "next")
+
+
+def prev_url(response) -> str:
+    return _link(response, "prev")
+
+
+def _link(response, rel) -> str:
+    import html
+    import re
+
+    found = re.search(rf'href="(\?[^"]*)" rel="{rel}"', response.content.decode())
+    assert found, f"no {rel} link"
+    return html.unescape(found[1])
+
+
 def page_queries(client, url) -> list[str]:
     """The SQL a page runs, leaving out django-tenants' SET search_path (one per query)."""
     with CaptureStatements() as captured:

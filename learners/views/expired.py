@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from common.pagination import paginate
+from common.pagination import paginate_keyset
 from common.text import plural
 from learners import csv_files, imports, reads, seats
 from learners.error_codes import LearnerError
@@ -49,7 +49,7 @@ def expired(request):
     mode = "csv" if request.GET.get("mode") == "csv" else "manual"
     now = timezone.now()
     sources = reads.seat_sources(request.tenant, now)
-    page = paginate(request, reads.expired_learners(search, now).only("email", "name"))
+    page = paginate_keyset(request, reads.expired_learners(search, now).only("email", "name"), reads.LEARNER_ORDER)
     return render(
         request,
         "learners/expired.html",

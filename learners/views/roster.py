@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from common.pagination import paginate
+from common.pagination import paginate_keyset
 from learners import reads, roster, seats
 from learners.error_codes import LearnerError
 from learners.forms import AddLearnerForm, LearnerSearchForm
@@ -18,7 +18,7 @@ from licences.permissions import customer_manager_required
 def learner_list(request):
     form = LearnerSearchForm(request.GET)
     search, licence = form.values()
-    page = paginate(request, reads.learners_with_licence(search, licence))
+    page = paginate_keyset(request, reads.learners_with_licence(search, licence), reads.LEARNER_ORDER)
     return render(request, "learners/list.html", {"page": page, "form": form, "search": search})
 
 

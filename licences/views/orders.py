@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
 from common.local_time import clock, time_element
-from common.pagination import paginate
+from common.pagination import paginate, paginate_keyset
 from licences import services
 from licences.filters import RequestedOrderFilter
 from licences.forms import OrderActionForm, RequestLicencesForm
@@ -158,7 +158,7 @@ def partner_orders(request):
         return render(request, "licences/_order_filters.html", {"filter": filterset})
     # An invalid filter gets its message rather than an unfiltered list.
     orders = filterset.qs if valid else orders.none()
-    page = paginate(request, orders.order_by("-requested_at", "-id").values(*ROW_VALUES))
+    page = paginate_keyset(request, orders.values(*ROW_VALUES), ("-requested_at", "-id"))
     urls = {"assign_url": reverse("licences:assign_order"), "cancel_url": reverse("licences:cancel_order")}
     rows = format_html_join("", "{}", ((_order_row_html(values, **urls),) for values in page))
     query = filterset.url_without()  # the filters in force, without page or panel

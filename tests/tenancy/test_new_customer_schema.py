@@ -119,3 +119,14 @@ def test_creating_a_customer_costs_the_same_queries_however_many_there_are(partn
     many = statements_of_one_more(2)
     assert len(few) == len(many)
     assert schema_exists("c_customer_2")
+
+
+def test_a_template_with_a_function_is_not_copied(partner_a, caplog):
+    """Found through what depends on the template's schema, not by reading every
+    schema's functions."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE FUNCTION {TEMPLATE}.shout(text) RETURNS text LANGUAGE sql AS 'SELECT upper($1)'")
+    with caplog.at_level(logging.WARNING, logger="customers.schemas"):
+        customer = create_customer(name="Wayne Enterprises", partner=partner_a)
+    assert "a function (shout)" in caplog.text
+    assert applied(customer.schema_name) >= required()

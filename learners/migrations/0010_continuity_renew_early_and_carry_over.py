@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('learners', '0008_end_reason_without_revoked'),
+        ('learners', '0009_learner_search_trigrams'),
         ('licences', '0004_order_email_ledger'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
