@@ -16,6 +16,7 @@ from accounts.models import Role, User
 from common.local_time import clock, time_element
 from common.pagination import paginate
 from licences import services
+from licences.charts import overview_charts
 from licences.filters import RequestedOrderFilter
 from licences.forms import OrderActionForm, RequestLicencesForm
 from licences.models import LicenceOrder, OrderStatus
@@ -43,8 +44,9 @@ def overview(request):
         )
     )
     page = paginate(request, orders)
-    context = {"summary": services.pool_summary(customer, now), "page": page}
-    return render(request, "licences/overview.html", context)
+    summary = services.pool_summary(customer, now)
+    charts = overview_charts(customer, in_use_now=summary["allocated"], now=now)
+    return render(request, "licences/overview.html", {"summary": summary, "page": page, "charts": charts})
 
 
 @needed_to_renew
