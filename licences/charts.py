@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from common.local_time import MONTHS, clock
 from common.svg import Chart, Series, bar_chart
+from common.text import plural
 from customers.models import Customer
 from licences.models import LicenceOrder, OrderStatus, SeatSnapshot
 from licences.services import with_pool_figures
@@ -136,7 +137,7 @@ def overview_charts(customer, *, in_use_now: int, now: datetime | None = None) -
     weeks = seats_in_use_by_week(customer, in_use_now=in_use_now, now=now)
     recorded = [w.seats_in_use for w in weeks if w.seats_in_use is not None]
     in_use = Series("Seats in use", "bar-in-use", [w.seats_in_use for w in weeks])
-    if recorded:
+    if any(recorded):
         weekly_desc = (
             f"Seats in use at the end of each week, from the week of {_day_label(weeks[0].start)} to this week: "
             f"{recorded[0]:,} in the first week with a figure, {max(recorded):,} at the most, "
@@ -151,7 +152,10 @@ def overview_charts(customer, *, in_use_now: int, now: datetime | None = None) -
         description=weekly_desc,
         series=[in_use],
         columns=["Week of", "Seats in use"],
-        rows=[(label, "—" if w.seats_in_use is None else f"{w.seats_in_use:,}") for label, w in zip(week_categories, weeks)],
+        rows=[
+            (label, "—" if w.seats_in_use is None else f"{w.seats_in_use:,}")
+            for label, w in zip(week_categories, weeks)
+        ],
         svg=bar_chart(
             chart_id="chart-weekly-use",
             title="Seats in use per week, last 12 months",
@@ -242,7 +246,7 @@ def seats_per_customer(partner, now: datetime | None = None) -> list[CustomerSea
     if others > 0:
         allocated = totals["allocated"] - sum(r.seats_in_use for r in rows)
         free = totals["quantity"] - totals["allocated"] - sum(r.free_seats for r in rows)
-        rows.append(CustomerSeats(f"All other {others:,} customers", allocated, free, others))
+        rows.append(CustomerSeats(f"All other {plural(others, 'customer')}", allocated, free, others))
     return rows
 
 

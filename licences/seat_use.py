@@ -24,7 +24,7 @@ SNAPSHOT = SeatSnapshot._meta.db_table
 ORDER = LicenceOrder._meta.db_table
 CUSTOMER = Customer._meta.db_table
 
-UPSERT = f"""
+UPSERT = """
     ON CONFLICT (customer_id, day) DO UPDATE
     SET seats_in_use = EXCLUDED.seats_in_use, recorded_at = EXCLUDED.recorded_at
 """
