@@ -154,7 +154,7 @@ def overview_charts(customer, *, in_use_now: int, now: datetime | None = None) -
         columns=["Week of", "Seats in use"],
         rows=[
             (label, "—" if w.seats_in_use is None else f"{w.seats_in_use:,}")
-            for label, w in zip(week_categories, weeks)
+            for label, w in zip(week_categories, weeks, strict=True)
         ],
         svg=bar_chart(
             chart_id="chart-weekly-use",
@@ -197,7 +197,7 @@ def overview_charts(customer, *, in_use_now: int, now: datetime | None = None) -
                 f"{m.seats_in_use:,}",
                 f"{m.free_seats:,}",
             )
-            for label, m in zip(month_categories, months)
+            for label, m in zip(month_categories, months, strict=True)
         ],
         svg=bar_chart(
             chart_id="chart-expiries",

@@ -3,6 +3,7 @@ customer's clock (a week with the clock change included), an empty customer, the
 partner's top customers and the rest, and renewals across time zones."""
 
 from datetime import UTC, date, datetime, timedelta
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
@@ -199,5 +200,7 @@ def test_renewals_due_across_customers_each_on_its_clock(world):
 
 
 def test_record_seat_history_command(acme_history):
-    call_command("record_seat_history", "--customer", "acme", "--days", "10", stdout=open("/dev/null", "w"))
+    out = StringIO()
+    call_command("record_seat_history", "--customer", "acme", "--days", "10", stdout=out)
+    assert out.getvalue() == "acme: 10 days recorded.\n"
     assert SeatSnapshot.objects.filter(customer=acme_history).count() == 10
