@@ -158,3 +158,34 @@ def print_table(labels, results, sizes, noun):
         same = len({results[label, size][1] for size in sizes}) == 1
         print(line + f"{'yes' if same else 'NO':>14}")
     return sorted({results[label, size][2] for label in labels for size in sizes})
+
+
+# --- Filling a customer -----------------------------------------------------------------
+
+
+def bench_customer(partner, schema, name, *, time_zone="Europe/London"):
+    """A customer with its own schema and a manager who can sign in (force_login)."""
+    from django.contrib.auth.hashers import make_password
+
+    from accounts.models import Role, User
+    from customers.services import create_customer
+
+    customer = create_customer(name=name, partner=partner, schema_name=schema, time_zone=time_zone)
+    manager = User.objects.create(
+        email=f"manager@{schema}.bench", role=Role.CUSTOMER_MANAGER, customer=customer, password=make_password("x")
+    )
+    return customer, manager
+
+
+def insert_learners_sql(cursor, schema, first, last):
+    """Learners ``first`` to ``last`` of ``schema`` in one statement
+    (``learner000001@bench.example``, ...)."""
+    cursor.execute(
+        f"""
+        INSERT INTO {schema}.learners_learner (email, name, status, created_at)
+        SELECT 'learner' || lpad(g::text, 6, '0') || '@bench.example', 'Learner ' || g, 'active',
+               now() - interval '2 years'
+        FROM generate_series(%s::bigint, %s::bigint) AS g
+        """,
+        [first, last],
+    )

@@ -10,8 +10,8 @@ sentence; the page shows the same figures as a table beneath it
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP, BOTTOM = 52, 12, 12, 44
@@ -46,10 +46,6 @@ def nice_ceiling(value: int) -> tuple[int, int]:
     return value, max(1, value // 4)  # not reached: factor 10 always fits
 
 
-def _n(number: float) -> str:
-    return f"{number:.1f}"
-
-
 def _short(label: str) -> str:
     return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
 
@@ -76,29 +72,32 @@ def bar_chart(
     top, step = nice_ceiling(peak)
 
     def y(value) -> str:
-        return _n(TOP + plot_h - plot_h * value / top)
+        return f"{TOP + plot_h - plot_h * value / top:.1f}"
 
-    grid = []
+    # Built with f-strings rather than format_html for each of its hundreds of
+    # elements (the overview draws two charts on every view): numbers are formatted
+    # here, and every text (labels, titles, descriptions) goes through escape().
+    parts = [
+        f'<svg class="chart-svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc" xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="{escape(chart_id)}-title">{escape(title)}</title>'
+        f'<desc id="{escape(chart_id)}-desc">{escape(description)}</desc><g aria-hidden="true">'
+    ]
     for tick in range(0, top + 1, step):
-        grid.append(
-            format_html(
-                '<line class="chart-grid" x1="{}" x2="{}" y1="{}" y2="{}"/>'
-                '<text class="chart-axis" x="{}" y="{}" text-anchor="end" dominant-baseline="middle">{}</text>',
-                LEFT,
-                WIDTH - RIGHT,
-                y(tick),
-                y(tick),
-                LEFT - 6,
-                y(tick),
-                f"{tick:,}",
-            )
+        parts.append(
+            f'<line class="chart-grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick)}" y2="{y(tick)}"/>'
+            f'<text class="chart-axis" x="{LEFT - 6}" y="{y(tick)}" text-anchor="end" '
+            f'dominant-baseline="middle">{tick:,}</text>'
         )
-
+    parts.append(
+        f'<line class="chart-baseline" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}"/>'
+    )
     slot = plot_w / count
     bar_w = slot * 0.72 / (1 if stacked else max(len(series), 1))
-    bars, labels = [], []
+    names = [escape(s.label.lower()) for s in series]
     for i, category in enumerate(categories):
         x0 = LEFT + slot * i + slot * 0.14
+        label = escape(category)
         base = 0
         for n, s in enumerate(series):
             value = s.values[i]
@@ -106,50 +105,30 @@ def bar_chart(
                 continue
             bottom = base if stacked else 0
             x = x0 if stacked else x0 + n * bar_w
-            height = plot_h * value / top
-            bars.append(
-                format_html(
-                    '<rect class="{}" x="{}" y="{}" width="{}" height="{}"><title>{}: {} {}</title></rect>',
-                    s.css,
-                    _n(x),
-                    y(bottom + value),
-                    _n(max(bar_w - 1, 1)),
-                    _n(height),
-                    category,
-                    f"{value:,}",
-                    s.label.lower(),
-                )
+            parts.append(
+                f'<rect class="{s.css}" x="{x:.1f}" y="{y(bottom + value)}" width="{max(bar_w - 1, 1):.1f}" '
+                f'height="{plot_h * value / top:.1f}"><title>{label}: {value:,} {names[n]}</title></rect>'
             )
             if stacked:
                 base += value
         if i % label_every == 0:
-            labels.append(
-                format_html(
-                    '<text class="chart-axis" x="{}" y="{}" text-anchor="middle">{}</text>',
-                    _n(LEFT + slot * (i + 0.5)),
-                    HEIGHT - BOTTOM + 16,
-                    _short(category),
-                )
+            parts.append(
+                f'<text class="chart-axis" x="{LEFT + slot * (i + 0.5):.1f}" y="{HEIGHT - BOTTOM + 16}" '
+                f'text-anchor="middle">{escape(_short(category))}</text>'
             )
-    return format_html(
-        '<svg class="chart-svg" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title {}-desc" '
-        'xmlns="http://www.w3.org/2000/svg"><title id="{}-title">{}</title><desc id="{}-desc">{}</desc>'
-        '<g aria-hidden="true">{}<line class="chart-baseline" x1="{}" x2="{}" y1="{}" y2="{}"/>{}{}</g></svg>',
-        WIDTH,
-        HEIGHT,
-        chart_id,
-        chart_id,
-        chart_id,
-        title,
-        chart_id,
-        description,
-        format_html_join("", "{}", ((g,) for g in grid)),
-        LEFT,
-        WIDTH - RIGHT,
-        TOP + plot_h,
-        TOP + plot_h,
-        format_html_join("", "{}", ((b,) for b in bars)),
-        format_html_join("", "{}", ((label,) for label in labels)),
+    parts.append("</g></svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+def table_rows(rows: Sequence[Sequence]) -> SafeString:
+    """The ``<tr>``s of a chart's table: the first cell of each heads its row."""
+    return mark_safe(  # noqa: S308 - every cell is escaped
+        "".join(
+            f'<tr><th scope="row">{escape(row[0])}</th>'
+            + "".join(f'<td class="num">{escape(cell)}</td>' for cell in row[1:])
+            + "</tr>"
+            for row in rows
+        )
     )
 
 
@@ -166,3 +145,9 @@ class Chart:
     columns: Sequence[str]
     rows: Sequence[Sequence]
     svg: SafeString
+
+    @property
+    def table_body(self) -> SafeString:
+        if not self.rows:
+            return format_html('<tr><td colspan="{}" class="empty">No figures yet.</td></tr>', len(self.columns))
+        return table_rows(self.rows)
