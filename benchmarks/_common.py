@@ -101,9 +101,10 @@ def median_ms(runs, candidates, *, warm_up=5):
 BARE = "bare view, one query"
 
 
-def install_urls(bare_view):
+def install_urls(bare_view, extra=None):
     """The project's URLs plus ``bare_view`` at /bench/bare/: the yardstick, a view
-    with the same middleware that runs one query and renders nothing."""
+    with the same middleware that runs one query and renders nothing; ``extra`` maps
+    more paths to views."""
     from django.conf import settings
     from django.urls import clear_url_caches, path
 
@@ -112,7 +113,8 @@ def install_urls(bare_view):
     class BenchURLs:
         """A class, so the resolver can cache it."""
 
-    BenchURLs.urlpatterns = [path("bench/bare/", bare_view), *urlpatterns]
+    more = [path(route, view) for route, view in (extra or {}).items()]
+    BenchURLs.urlpatterns = [path("bench/bare/", bare_view), *more, *urlpatterns]
     settings.ROOT_URLCONF = BenchURLs
     clear_url_caches()
 

@@ -15,7 +15,8 @@ hourly recorder.
 
 Times, through Django's test Client and the whole middleware stack, the overview's
 first page beside a bare Django view that runs one query in the same schema, and
-counts each page's queries. Target: within 3x the bare view, the same queries at both
+counts each page's queries; and the same overview with its charts left out, for what
+they cost on their own. Target: within 3x the bare view, the same queries at both
 sizes.
 """
 
@@ -136,6 +137,17 @@ def bare_view(request):
     return HttpResponse(f"first learner: {first}")
 
 
+def overview_without_charts(request):
+    """The same overview with its charts left out: what the charts themselves cost."""
+    from licences.views import orders
+
+    charts, orders.overview_charts = orders.overview_charts, lambda *args, **kwargs: []
+    try:
+        return orders.overview(request)
+    finally:
+        orders.overview_charts = charts
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20, help="timed requests per page (median reported)")
@@ -156,11 +168,15 @@ def run(args):
     from licences import seat_use
 
     call_command("migrate_schemas", shared=True, verbosity=0)
-    install_urls(bare_view)
+    install_urls(bare_view, extra={"bench/overview-without-charts/": overview_without_charts})
     customer, manager, orders = fill_world()
     client = Client()
     client.force_login(manager)
-    pages = [(BARE, "/bench/bare/"), ("Licences overview, both charts", "/licences/")]
+    pages = [
+        (BARE, "/bench/bare/"),
+        ("Licences overview, both charts", "/licences/"),
+        ("  the same without its charts", "/bench/overview-without-charts/"),
+    ]
 
     results, inserted = {}, 0
     for size in SIZES:

@@ -29,7 +29,7 @@ from common.svg import Chart, Series, bar_chart
 from common.text import plural
 from customers.models import Customer
 from licences.models import LicenceOrder, OrderStatus, SeatSnapshot
-from licences.services import with_pool_figures
+from licences.services import valid_pool, with_pool_figures
 from partners.services import customers_of
 
 WEEKS = 52
@@ -105,25 +105,21 @@ class ExpiryMonth:
         return sum(order.free_seats for order in self.orders)
 
 
-def expiry_timeline(customer, now: datetime | None = None) -> list[ExpiryMonth]:
+def expiry_timeline(customer, now: datetime | None = None, *, pool=None) -> list[ExpiryMonth]:
     """The next 12 months (this one first) and the valid orders expiring in each,
     soonest first: their seats in use (whose learners lose access then) and their
-    free seats (which lapse unused). One query."""
+    free seats (which lapse unused). ``pool``: the customer's valid orders
+    (``services.valid_pool``), read here when not given (one query)."""
     now = now or timezone.now()
     tz = customer.tzinfo
     local = now.astimezone(tz)
     first = date(local.year, local.month, 1)
     months = [_add_months(first, n) for n in range(MONTHS_AHEAD)]
     end = _midnight(_add_months(first, MONTHS_AHEAD), tz)
-    orders = (
-        LicenceOrder.objects.filter(customer=customer)
-        .valid(now)
-        .filter(expires_at__lt=end)
-        .order_by("expires_at", "pk")
-        .values_list("pk", "quantity", "allocated_count", "expires_at")
-    )
     by_month = {month: [] for month in months}
-    for pk, quantity, allocated, expires_at in orders:
+    for pk, quantity, allocated, expires_at in valid_pool(customer, now) if pool is None else pool:
+        if expires_at >= end:
+            continue
         moment = expires_at.astimezone(tz)
         by_month[date(moment.year, moment.month, 1)].append(
             ExpiringOrder(pk, allocated, quantity - allocated, expires_at)
@@ -131,7 +127,8 @@ def expiry_timeline(customer, now: datetime | None = None) -> list[ExpiryMonth]:
     return [ExpiryMonth(month, by_month[month]) for month in months]
 
 
-def overview_charts(customer, *, in_use_now: int, now: datetime | None = None) -> list[Chart]:
+def overview_charts(customer, *, in_use_now: int, now: datetime | None = None, pool=None) -> list[Chart]:
+    """The overview's two charts; ``pool`` as for expiry_timeline."""
     now = now or timezone.now()
     tz = customer.tzinfo
     weeks = seats_in_use_by_week(customer, in_use_now=in_use_now, now=now)
@@ -166,7 +163,7 @@ def overview_charts(customer, *, in_use_now: int, now: datetime | None = None) -
         ),
     )
 
-    months = expiry_timeline(customer, now)
+    months = expiry_timeline(customer, now, pool=pool)
     expiring = Series("Seats in use, expiring", "bar-expiring", [m.seats_in_use for m in months])
     free = Series("Free seats, expiring", "bar-free", [m.free_seats for m in months])
     busy = [m for m in months if m.orders]

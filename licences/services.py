@@ -148,16 +148,26 @@ def cancel_order(order, *, acting_user, partner=None, in_manage_mode=False) -> L
     return order
 
 
-def pool_summary(customer, now=None) -> dict:
-    """Seat figures of a customer's valid orders: total, allocated, free, next expiry."""
-    now = now or timezone.now()
-    figures = (
+def valid_pool(customer, now=None) -> list[tuple]:
+    """The customer's valid orders as ``(id, quantity, allocated_count, expires_at)``,
+    soonest expiry first: what the pool figures and the expiry timeline are made of,
+    in one query (a customer holds a handful of valid orders, never many: each lives
+    12 months)."""
+    return list(
         LicenceOrder.objects.filter(customer=customer)
-        .valid(now)
-        .aggregate(total=Sum("quantity"), allocated=Sum("allocated_count"), next_expiry=Min("expires_at"))
+        .valid(now or timezone.now())
+        .order_by("expires_at", "pk")
+        .values_list("pk", "quantity", "allocated_count", "expires_at")
     )
-    total, allocated = figures["total"] or 0, figures["allocated"] or 0
-    return {"total": total, "allocated": allocated, "free": total - allocated, "next_expiry": figures["next_expiry"]}
+
+
+def pool_summary(customer, now=None, *, pool=None) -> dict:
+    """Seat figures of a customer's valid orders: total, allocated, free, next expiry.
+    ``pool``: the customer's ``valid_pool`` when the caller has it already."""
+    pool = valid_pool(customer, now) if pool is None else pool
+    total, allocated = sum(row[1] for row in pool), sum(row[2] for row in pool)
+    next_expiry = pool[0][3] if pool else None
+    return {"total": total, "allocated": allocated, "free": total - allocated, "next_expiry": next_expiry}
 
 
 def with_pool_figures(customers, now=None):

@@ -44,8 +44,9 @@ def overview(request):
         )
     )
     page = paginate(request, orders)
-    summary = services.pool_summary(customer, now)
-    charts = overview_charts(customer, in_use_now=summary["allocated"], now=now)
+    pool = services.valid_pool(customer, now)  # one query for the figures and the timeline
+    summary = services.pool_summary(customer, now, pool=pool)
+    charts = overview_charts(customer, in_use_now=summary["allocated"], now=now, pool=pool)
     return render(request, "licences/overview.html", {"summary": summary, "page": page, "charts": charts})
 
 

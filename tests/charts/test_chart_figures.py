@@ -204,3 +204,12 @@ def test_record_seat_history_command(acme_history):
     call_command("record_seat_history", "--customer", "acme", "--days", "10", stdout=out)
     assert out.getvalue() == "acme: 10 days recorded.\n"
     assert SeatSnapshot.objects.filter(customer=acme_history).count() == 10
+
+
+def test_beat_records_today_every_hour(world, settings):
+    from licences.tasks import record_seats_in_use
+
+    entry = settings.CELERY_BEAT_SCHEDULE["record-seats-in-use"]
+    assert (entry["task"], entry["schedule"]) == ("licences.tasks.record_seats_in_use", timedelta(hours=1))
+    assert record_seats_in_use.delay().get() == 3  # acme, globex, initech
+    assert SeatSnapshot.objects.count() == 3
