@@ -46,8 +46,11 @@ def nice_ceiling(value: int) -> tuple[int, int]:
     return value, max(1, value // 4)  # not reached: factor 10 always fits
 
 
-def _short(label: str) -> str:
-    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+def _short(label: str, room: float) -> str:
+    """``label`` cut to what fits in ``room`` units of width (about 8 a character at
+    the axis' size), the full text being in the bar's title and the table."""
+    chars = max(3, min(LABEL_CHARS, int(room / 8)))
+    return label if len(label) <= chars else label[: chars - 1] + "…"
 
 
 def bar_chart(
@@ -114,7 +117,7 @@ def bar_chart(
         if i % label_every == 0:
             parts.append(
                 f'<text class="chart-axis" x="{LEFT + slot * (i + 0.5):.1f}" y="{HEIGHT - BOTTOM + 16}" '
-                f'text-anchor="middle">{escape(_short(category))}</text>'
+                f'text-anchor="middle">{escape(_short(category, slot * label_every))}</text>'
             )
     parts.append("</g></svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
