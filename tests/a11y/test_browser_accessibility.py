@@ -58,6 +58,7 @@ PAGES = [
     ("partner", lambda w: f"/partner/companies/{w['acme'].pk}/notifications/"),
     ("partner", "/partner/security/"),
     ("partner", "/partner/api/"),
+    ("partner", "/api/docs"),
     ("partner", lambda w: f"/partner/api/webhooks/{w['endpoint'].pk}/"),
     ("partner", "/accounts/two-factor/"),
     ("partner", "/accounts/two-factor/set-up/"),
