@@ -105,9 +105,10 @@ def median_ms(runs, candidates, *, warm_up=5):
 BARE = "bare view, one query"
 
 
-def install_urls(bare_view):
+def install_urls(bare_view, extra=None):
     """The project's URLs plus ``bare_view`` at /bench/bare/: the yardstick, a view
-    with the same middleware that runs one query and renders nothing."""
+    with the same middleware that runs one query and renders nothing; ``extra`` maps
+    more paths to views."""
     from django.conf import settings
     from django.urls import clear_url_caches, path
 
@@ -116,7 +117,8 @@ def install_urls(bare_view):
     class BenchURLs:
         """A class, so the resolver can cache it."""
 
-    BenchURLs.urlpatterns = [path("bench/bare/", bare_view), *urlpatterns]
+    more = [path(route, view) for route, view in (extra or {}).items()]
+    BenchURLs.urlpatterns = [path("bench/bare/", bare_view), *more, *urlpatterns]
     settings.ROOT_URLCONF = BenchURLs
     clear_url_caches()
 
@@ -259,3 +261,34 @@ def deep_url(client, url):
             break
         current = parts.path + html.unescape(found[1])
     return current
+
+
+# --- Filling a customer -----------------------------------------------------------------
+
+
+def bench_customer(partner, schema, name, *, time_zone="Europe/London"):
+    """A customer with its own schema and a manager who can sign in (force_login)."""
+    from django.contrib.auth.hashers import make_password
+
+    from accounts.models import Role, User
+    from customers.services import create_customer
+
+    customer = create_customer(name=name, partner=partner, schema_name=schema, time_zone=time_zone)
+    manager = User.objects.create(
+        email=f"manager@{schema}.bench", role=Role.CUSTOMER_MANAGER, customer=customer, password=make_password("x")
+    )
+    return customer, manager
+
+
+def insert_learners_sql(cursor, schema, first, last):
+    """Learners ``first`` to ``last`` of ``schema`` in one statement
+    (``learner000001@bench.example``, ...)."""
+    cursor.execute(
+        f"""
+        INSERT INTO {schema}.learners_learner (email, name, status, created_at)
+        SELECT 'learner' || lpad(g::text, 6, '0') || '@bench.example', 'Learner ' || g, 'active',
+               now() - interval '2 years'
+        FROM generate_series(%s::bigint, %s::bigint) AS g
+        """,
+        [first, last],
+    )

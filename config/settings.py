@@ -365,3 +365,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# --- Charts: the daily record of seats in use (licences.seat_use) --------------------
+# Every hour, so the last run of each customer's day stands for that day's end.
+CELERY_BEAT_SCHEDULE["record-seats-in-use"] = {
+    "task": "licences.tasks.record_seats_in_use",
+    "schedule": timedelta(hours=1),
+    "options": {"expires": 3600},
+}

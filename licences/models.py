@@ -87,3 +87,28 @@ class LicenceOrder(models.Model):
 
     def is_expired(self, now=None) -> bool:
         return self.status == OrderStatus.ASSIGNED and self.expires_at <= (now or timezone.now())
+
+
+class SeatSnapshot(models.Model):
+    """How many seats of a customer were in use on one day of its calendar: the
+    history behind the Licences overview's "seats in use per week" chart.
+
+    Counting a year of allocation history on every page view would scan the
+    customer's whole allocations table (a million rows for a big customer), so the
+    figure is written once a day instead: Celery beat records today's row every hour
+    from the orders' ``allocated_count`` (licences.seat_use.record_today, one
+    statement for every customer), so the day's last run stands for its end; past
+    days are filled once from the allocation history (``record_seat_history``).
+    A day's row never changes once the day is over."""
+
+    # The unique constraint's index (customer, day) serves every lookup.
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+", db_index=False)
+    day = models.DateField()  # on the customer's calendar
+    seats_in_use = models.PositiveIntegerField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "day"], name="one_seat_snapshot_per_day")]
+
+    def __str__(self):
+        return f"{self.customer_id} · {self.day}: {self.seats_in_use}"

@@ -164,16 +164,26 @@ def cancel_order(order, *, acting_user, partner=None, in_manage_mode=False) -> L
     return order
 
 
-def pool_summary(customer, now=None) -> dict:
-    """Seat figures of a customer's valid orders: total, allocated, free, next expiry."""
-    now = now or timezone.now()
-    figures = (
+def valid_pool(customer, now=None) -> list[tuple]:
+    """The customer's valid orders as ``(id, quantity, allocated_count, expires_at)``,
+    soonest expiry first: what the pool figures and the expiry timeline are made of,
+    in one query (a customer holds a handful of valid orders, never many: each lives
+    12 months)."""
+    return list(
         LicenceOrder.objects.filter(customer=customer)
-        .valid(now)
-        .aggregate(total=Sum("quantity"), allocated=Sum("allocated_count"), next_expiry=Min("expires_at"))
+        .valid(now or timezone.now())
+        .order_by("expires_at", "pk")
+        .values_list("pk", "quantity", "allocated_count", "expires_at")
     )
-    total, allocated = figures["total"] or 0, figures["allocated"] or 0
-    return {"total": total, "allocated": allocated, "free": total - allocated, "next_expiry": figures["next_expiry"]}
+
+
+def pool_summary(customer, now=None, *, pool=None) -> dict:
+    """Seat figures of a customer's valid orders: total, allocated, free, next expiry.
+    ``pool``: the customer's ``valid_pool`` when the caller has it already."""
+    pool = valid_pool(customer, now) if pool is None else pool
+    total, allocated = sum(row[1] for row in pool), sum(row[2] for row in pool)
+    next_expiry = pool[0][3] if pool else None
+    return {"total": total, "allocated": allocated, "free": total - allocated, "next_expiry": next_expiry}
 
 
 def free_seats_after(order, now=None) -> int:
@@ -186,28 +196,25 @@ def free_seats_after(order, now=None) -> int:
 EXPIRING_SOON_DAYS = 30
 
 
-def next_loss_of_access(customer, now=None, days=EXPIRING_SOON_DAYS) -> dict | None:
+def next_loss_of_access(customer, now=None, days=EXPIRING_SOON_DAYS, *, pool=None) -> dict | None:
     """For the Licences overview: the next valid order expiring within ``days`` days
     whose seats learners hold (each seat held is one learner: seats left go back to
     their order), how many lose access then, and the free seats of later orders.
-    None when nobody loses access in that time. Two queries."""
+    None when nobody loses access in that time. Read from ``valid_pool`` (one query,
+    none when the caller passes it)."""
     now = now or timezone.now()
-    order = (
-        LicenceOrder.objects.filter(
-            customer=customer, allocated_count__gt=0, expires_at__lte=now + timedelta(days=days)
-        )
-        .valid(now)
-        .order_by("expires_at", "pk")
-        .first()
-    )
-    if order is None:
+    pool = valid_pool(customer, now) if pool is None else pool
+    horizon = now + timedelta(days=days)
+    ending = next((row for row in pool if row[2] > 0 and row[3] <= horizon), None)
+    if ending is None:
         return None
+    pk, _quantity, allocated, expires_at = ending
     return {
-        "order": order,
-        "losing": order.allocated_count,
-        "expires_at": order.expires_at,
-        "free_later": free_seats_after(order, now),
-        "days": next(d for d in (7, 30, 60, 90) if order.expires_at <= now + timedelta(days=d)),
+        "order": LicenceOrder(pk=pk, customer=customer, allocated_count=allocated, expires_at=expires_at),
+        "losing": allocated,
+        "expires_at": expires_at,
+        "free_later": sum(row[1] - row[2] for row in pool if row[3] > expires_at),
+        "days": next(d for d in (7, 30, 60, 90) if expires_at <= now + timedelta(days=d)),
     }
 
 

@@ -5,6 +5,7 @@ Actions menu, is the partners app's)."""
 from django.shortcuts import render
 
 from common.pagination import paginate
+from licences.charts import partner_charts
 from licences.services import with_pool_figures
 from partners.forms import CompanySearchForm
 from partners.permissions import partner_manager_required
@@ -19,4 +20,5 @@ def companies(request):
         customers = customers.filter(name__icontains=form.cleaned_data["q"])
     customers = with_pool_figures(customers).order_by("name", "pk")
     page = paginate(request, customers)
-    return render(request, "licences/companies.html", {"form": form, "page": page})
+    context = {"form": form, "page": page, "charts": partner_charts(request.user.partner)}
+    return render(request, "licences/companies.html", context)

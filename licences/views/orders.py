@@ -16,6 +16,7 @@ from accounts.models import Role, User
 from common.local_time import clock, time_element
 from common.pagination import paginate, paginate_keyset
 from licences import services
+from licences.charts import overview_charts
 from licences.filters import RequestedOrderFilter
 from licences.forms import OrderActionForm, RequestLicencesForm
 from licences.models import LicenceOrder, OrderStatus
@@ -43,10 +44,14 @@ def overview(request):
         )
     )
     page = paginate(request, orders)
+    pool = services.valid_pool(customer, now)  # one query for the figures and the timeline
+    summary = services.pool_summary(customer, now, pool=pool)
+    charts = overview_charts(customer, in_use_now=summary["allocated"], now=now, pool=pool)
     context = {
-        "summary": services.pool_summary(customer, now),
+        "summary": summary,
         "page": page,
-        "losing": services.next_loss_of_access(customer, now),
+        "charts": charts,
+        "losing": services.next_loss_of_access(customer, now, pool=pool),
     }
     return render(request, "licences/overview.html", context)
 

@@ -90,3 +90,14 @@ def test_seed_demo_is_idempotent(db):
     assert len([key for key in first if key not in ("partners", "users")]) >= 3
     assert all(first[schema] >= 20 for schema in ("acme", "globex", "umbrella"))
     assert "alice@northwind.example" in first_output
+
+
+def test_seed_demo_gives_the_charts_a_year_of_history(db):
+    from licences.charts import seats_in_use_by_week
+
+    run("seed_demo")
+    for schema in ("acme", "globex", "umbrella"):
+        customer = Customer.objects.get(schema_name=schema)
+        weeks = [w.seats_in_use for w in seats_in_use_by_week(customer, in_use_now=0)]
+        assert None not in weeks, schema  # every past week recorded
+        assert len(set(weeks[:-1])) > 3, (schema, weeks)  # the seats rose and fell through the year

@@ -19,6 +19,10 @@ losing access with free seats in a later order, Globex's request waiting, Umbrel
 expired order); Northwind copies its managers on expiry notices, and its weekly digest
 of the same is sent once at seeding (the outbox shows it).
 
+Each customer's seats have a year of history (learners joined through the year;
+Acme's renewed from last year's order), and the daily record of seats in use is
+filled from it, so the Licences overview's weekly chart has shape.
+
 Orders go through the real services (request, assign, allocate, renew, deactivate).
 The services stamp "now" and nothing may assign an order in the past, so orders
 that belong in the past are moved afterwards with a queryset update of their
@@ -42,10 +46,11 @@ from api.models import WebhookEndpoint, WebhookEventType
 from api.webhooks import add_endpoint
 from customers.models import Customer
 from customers.services import create_customer
-from learners import seats
+from learners import seat_history, seats
 from learners.models import Allocation, Learner
 from learners.roster import add_learner, deactivate_learner, ensure_learner_for_user
-from licences.models import LicenceOrder
+from licences import seat_use
+from licences.models import LicenceOrder, OrderStatus
 from licences.services import add_calendar_months, assign_order, licence_expiry, request_order
 from notifications import digest, planning, seat_alerts
 from partners.models import Partner
@@ -123,6 +128,9 @@ class Command(BaseCommand):
                 # Each step is a service action with its own (durable) transaction.
                 partner_manager = User.objects.filter(partner=customer.partner, role=Role.PARTNER_MANAGER).first()
                 LICENCE_STORIES[schema](customer, partner_manager, manager_user)
+            # The Licences overview's weekly chart: the daily record, from the history.
+            seat_history.record_past_days(customer)
+        seat_use.record_today()
         self._partner_notifications(partners["Northwind Security"])
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
         self.stdout.write("Make an API token on the partner dashboard's API page (see README.md, The partner API).")
@@ -228,6 +236,7 @@ def _acme(customer, partner_manager, manager):
     seats.allocate(customer, ids[8:] + signing_in, acting_user=manager, order_id=main.pk)
     _move_seats(customer, ending, ending.assigned_at + timedelta(days=3))
     _move_seats(customer, main, main.assigned_at + timedelta(days=1))
+    _last_years_seats(customer, main, partner_manager)
 
 
 def _globex(customer, partner_manager, manager):
@@ -235,6 +244,7 @@ def _globex(customer, partner_manager, manager):
     old = _order(customer, 30, partner_manager)
     seats.allocate(customer, ids + signing_in, acting_user=manager, order_id=old.pk)
     old = _order_expired(customer, old, timezone.now() - timedelta(days=1))
+    _spread_seats(customer, old, over_days=150)
     request_order(customer, 30, acting_user=manager)
 
 
@@ -242,7 +252,8 @@ def _umbrella(customer, partner_manager, manager):
     ids, signing_in = _ids(customer, also=_signing_in(customer))
     old = _order(customer, 20, partner_manager)
     seats.allocate(customer, ids[:18], acting_user=manager, order_id=old.pk)
-    _order_expired(customer, old, timezone.now() - timedelta(minutes=40))
+    old = _order_expired(customer, old, timezone.now() - timedelta(minutes=40))
+    _spread_seats(customer, old, over_days=240)
     new = _order(customer, 30, partner_manager, assigned_ago=timedelta(days=2))
     seats.renew_expired(customer, acting_user=manager, learner_ids=ids[:6], order_id=new.pk)
     seats.allocate(customer, ids[18:22] + signing_in, acting_user=manager, order_id=new.pk)
@@ -261,6 +272,53 @@ def _initech(customer, partner_manager, manager):
     seat_alerts.set_alert_at_90_percent(customer, True, acting_user=partner_manager)
     for n in (1, 2, 3):
         add_learner(customer, f"new.starter{n}@initech.example", f"New Starter {n}", acting_user=manager)
+
+
+def _spread_seats(customer, order, *, over_days):
+    """The order's seats (current and history rows) given one after another over its
+    first ``over_days`` days rather than all at once: learners joined through the
+    year, so the weekly chart climbs."""
+    with customer:
+        rows = list(Allocation.objects.filter(order_id=order.pk).order_by("learner_id", "pk"))
+        for n, allocation in enumerate(rows):
+            allocation.allocated_at = order.assigned_at + timedelta(days=1 + over_days * n / max(len(rows), 1))
+        Allocation.objects.bulk_update(rows, ["allocated_at"])
+
+
+def _last_years_seats(customer, order, partner_manager):
+    """The seats ``order``'s learners held before it: last year's order, expired when
+    ``order`` was assigned, its seats given over its first seven months and renewed
+    onto ``order`` a day later (history rows, as a renewal leaves them).
+
+    Last year's order is written directly: nothing was sent about it then, and the
+    email ledger must not send its notices now."""
+    started = add_calendar_months(order.assigned_at, -12, customer.tzinfo)
+    with customer:
+        current = list(Allocation.objects.filter(order_id=order.pk, ended_at__isnull=True).order_by("learner_id"))
+    last_year = LicenceOrder.objects.create(
+        customer=customer,
+        quantity=len(current) + 5,
+        status=OrderStatus.ASSIGNED,
+        allocated_count=len(current),
+        requested_by=partner_manager,
+        requested_at=started - timedelta(hours=2),
+        assigned_at=started,
+        assigned_by=partner_manager,
+        expires_at=order.assigned_at,
+    )
+    with customer:
+        Allocation.objects.bulk_create(
+            Allocation(
+                learner_id=seat.learner_id,
+                order_id=last_year.pk,
+                expires_at=last_year.expires_at,
+                allocated_at=started + timedelta(days=1 + 210 * n / max(len(current), 1)),
+                allocated_by_id=seat.allocated_by_id,
+                ended_at=seat.allocated_at,
+                end_reason=Allocation.EndReason.RENEWED,
+            )
+            for n, seat in enumerate(current)
+        )
 
 
 def _order_expired(customer, order, expires_at):
