@@ -29,7 +29,7 @@ class LocalText(Func):
 
 
 def _name_or_email(prefix):
-    return Coalesce(NullIf(F(f"{prefix}__full_name"), Value("")), F(f"{prefix}__email"))
+    return Coalesce(NullIf(F(f"{prefix}__full_name"), Value("")), F(f"{prefix}__email"), output_field=CharField())
 
 
 # --- Learners, with their licence state (the Learners section, with its search) --------
