@@ -6,7 +6,7 @@ escapes every cell and streams them).
 Each function takes what its page takes: the customer (whose schema the stream
 enters for tenant rows), or the partner's filtered orders, and never more."""
 
-from django.db.models import CharField, F, Func, Value
+from django.db.models import Case, CharField, F, Func, Value, When
 from django.db.models.functions import Coalesce, NullIf
 
 from common.downloads import FETCH_ROWS
@@ -40,20 +40,23 @@ LICENCE_STATES = {"valid": "Valid", "expired": "Expired", "none": "No licence", 
 
 def _learner_rows(customer, search, licence):
     tz = customer.time_zone
+    labels = [When(licence_state=state, then=Value(label)) for state, label in LICENCE_STATES.items()]
     return (
         reads.learners_with_licence(search, licence)
-        .annotate(expires_text=LocalText(tz, "licence_expires_at"), added_text=LocalText(tz, "created_at"))
-        .values_list("email", "name", "status", "licence_state", "expires_text", "added_text")
+        .annotate(
+            status_label=Func(F("status"), function="initcap", output_field=CharField()),
+            licence_label=Case(*labels, output_field=CharField()),
+            expires_text=Coalesce(LocalText(tz, "licence_expires_at"), Value("")),
+            added_text=LocalText(tz, "created_at"),
+        )
+        .values_list("email", "name", "status_label", "licence_label", "expires_text", "added_text")
     )
 
 
 def learners(customer, search="", licence=""):
-    """Rows of the Learners section's list, as its search and licence filter show it;
-    run inside the customer's schema."""
-    for email, name, status, state, expires, added in _learner_rows(customer, search, licence).iterator(
-        chunk_size=FETCH_ROWS
-    ):
-        yield email, name, status.title(), LICENCE_STATES[state], expires or "", added
+    """Rows of the Learners section's list, as its search and licence filter show it,
+    every value already text from PostgreSQL; run inside the customer's schema."""
+    return _learner_rows(customer, search, licence).iterator(chunk_size=FETCH_ROWS)
 
 
 def learners_sql(customer, search="", licence="") -> tuple[str, tuple]:
