@@ -8,8 +8,7 @@ import functools
 
 import django_filters
 from django import forms
-from django.db.models import F, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q, Value
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.http import QueryDict
 from django.utils import dateformat
@@ -118,21 +117,26 @@ class ActivityFilter(django_filters.FilterSet):
         customers = Customer.objects.filter(partner=self.partner, name__icontains=value)
         return queryset.filter(customer_id__in=customers.values("pk"))
 
-    def _local_date(self):
-        return LocalDate(Coalesce(F("customer__time_zone"), Value("UTC")), F("at"))
+    @staticmethod
+    def _on_local_day(lookup, day):
+        """The event's date on its customer's clock, or UTC's for the partner's own
+        events; an OR, so the customer is a LEFT JOIN (partner events have none)."""
+        return Q(lookup(LocalDate(F("customer__time_zone"), F("at")), day)) | Q(
+            Q(customer__isnull=True), lookup(LocalDate(Value("UTC"), F("at")), day)
+        )
 
     def filter_from(self, queryset, name, day):
         if self.customer is not None:  # one clock: an exact range of the index
             return queryset.filter(at__gte=_local_midnight(day, self.customer.tzinfo))
         earliest = _local_midnight(day, datetime.UTC) - MAX_UTC_OFFSET
-        return queryset.filter(GreaterThanOrEqual(self._local_date(), day), at__gte=earliest)
+        return queryset.filter(self._on_local_day(GreaterThanOrEqual, day), at__gte=earliest)
 
     def filter_to(self, queryset, name, day):
         next_day = day + datetime.timedelta(days=1)
         if self.customer is not None:
             return queryset.filter(at__lt=_local_midnight(next_day, self.customer.tzinfo))
         latest = _local_midnight(next_day, datetime.UTC) + MAX_UTC_OFFSET
-        return queryset.filter(LessThanOrEqual(self._local_date(), day), at__lt=latest)
+        return queryset.filter(self._on_local_day(LessThanOrEqual, day), at__lt=latest)
 
     # --- for the page --------------------------------------------------------------
     def in_force(self) -> bool:

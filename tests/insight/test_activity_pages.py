@@ -149,6 +149,17 @@ def test_date_range_is_on_the_customers_clock_and_validated(client, world):
         quantity=2,
         at=datetime(2026, 6, 30, 22, 30, tzinfo=UTC),
     )
+    # The partner's own events are on UTC: 23:30 on 30 June.
+    event(
+        Action.TWO_FACTOR_REQUIREMENT_CHANGED,
+        actor=world["alice"],
+        partner=acme.partner,
+        required=True,
+        at=datetime(2026, 6, 30, 23, 30, tzinfo=UTC),
+    )
+    client.force_login(world["alice"])
+    june_30 = text_of(client.get(PARTNER_PAGE, {"date_from": "2026-06-30", "date_to": "2026-06-30"}))
+    assert "required two-factor sign-in" in june_30 and "(order #2)" in june_30 and "(order #1)" not in june_30
     for user, url in ((world["dana"], CUSTOMER_PAGE), (world["alice"], PARTNER_PAGE)):
         client.force_login(user)
         july = text_of(client.get(url, {"date_from": "2026-07-01", "date_to": "2026-07-01"}))

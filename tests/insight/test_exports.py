@@ -283,3 +283,13 @@ def test_memory_stays_flat_whatever_the_number_of_learners(client, dana, acme, a
     larger = peak_of_export(client, LEARNERS)
     assert larger < smaller * 1.25 + 256 * 1024, (smaller, larger)
     assert larger < 8 * 1024 * 1024
+
+
+def test_file_names_follow_rfc_6266():
+    from common.downloads import content_disposition
+
+    assert content_disposition('Café Zürich "quoted" learners 2026-12-02.csv') == (
+        'attachment; filename="Cafe Zurich quoted learners 2026-12-02.csv"; '
+        "filename*=UTF-8''Caf%C3%A9%20Z%C3%BCrich%20%22quoted%22%20learners%202026-12-02.csv"
+    )
+    assert content_disposition("東京.csv").startswith("attachment; filename=\".csv\"; filename*=UTF-8''%E6%9D%B1")
