@@ -15,7 +15,7 @@ from django.utils import dateformat
 
 from accounts.models import AuditEvent, Role, User
 from customers.models import Customer
-from licences.filters import FIRST_DATE, LAST_DATE, MAX_UTC_OFFSET, LocalDate
+from licences.filters import FIRST_DATE, LAST_DATE, MAX_UTC_OFFSET, LocalDate, QuickSelect
 
 PLATFORM = "platform"
 CUSTOMER_MANAGERS = "customers"
@@ -60,6 +60,7 @@ class ActivityFilter(django_filters.FilterSet):
         empty_label="Anyone",
         method="filter_who",
         error_messages={"invalid_choice": "Choose one of the people in the list."},
+        widget=QuickSelect,  # rendered in one pass, not a template per option
     )
     kind = django_filters.ChoiceFilter(
         label="Event",
@@ -67,6 +68,7 @@ class ActivityFilter(django_filters.FilterSet):
         empty_label="Any event",
         method="filter_kind",
         error_messages={"invalid_choice": "Choose an event from the list."},
+        widget=QuickSelect,
     )
     customer = django_filters.CharFilter(
         label="Customer",
