@@ -155,10 +155,15 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-at"]
         indexes = [
-            models.Index(fields=["customer", "-at"]),
             models.Index(fields=["action", "-at"]),
-            # The partner API's audit list, newest first.
+            # The partner API's audit list and the partner's Activity page, newest first.
             models.Index(fields=["partner", "-at", "-id"], name="audit_partner_idx"),
+            # The Activity pages (insight.activity): one customer's log, and each filtered
+            # by kind or by who, newest first in the order the keyset pagination walks.
+            models.Index(fields=["customer", "-at", "-id"], name="audit_customer_idx"),
+            models.Index(fields=["partner", "action", "-at", "-id"], name="audit_partner_action_idx"),
+            models.Index(fields=["customer", "action", "-at", "-id"], name="audit_customer_action_idx"),
+            models.Index(fields=["actor", "-at", "-id"], name="audit_actor_idx"),
         ]
 
     def __str__(self):

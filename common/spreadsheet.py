@@ -25,6 +25,13 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+_FIRST_LOOK = frozenset(FORMULA_TRIGGERS) | {" "}
+
+
 def safe_row(values: Iterable[Any]) -> list[Any]:
-    """A whole row through ``safe_cell``, for ``csv.writer.writerow``."""
-    return [safe_cell(value) for value in values]
+    """A whole row through ``safe_cell``, for ``csv.writer.writerow``. Exports run it
+    on every row, so the first character is looked at here and only the few cells
+    that could be a formula take the call."""
+    return [
+        safe_cell(value) if isinstance(value, str) and value and value[0] in _FIRST_LOOK else value for value in values
+    ]

@@ -57,6 +57,7 @@ SHARED_APPS = [
     "notifications",
     "demo",
     "api",
+    "insight",
     "ninja",  # its bundled Swagger UI files, served by the project (no CDN)
     "django.contrib.auth",
     "django.contrib.contenttypes",

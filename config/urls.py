@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("learners.urls")),
     path("", include("notifications.urls")),
     path("", include("api.urls")),
+    path("", include("insight.urls")),
     path("partner/api/", include("api.page_urls")),
     path("outbox/", local_outbox, name="local_outbox"),
     path("admin/", admin.site.urls),

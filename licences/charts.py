@@ -265,7 +265,8 @@ def renewals_due(partner, now: datetime | None = None) -> list[RenewalMonth]:
     months (this one first), each order in the month of its customer's clock. One
     query, grouped by month."""
     now = now or timezone.now()
-    first = date(now.year, now.month, 1)  # the labels run on UTC's calendar
+    today = now.astimezone(partner.tzinfo)  # the months start on the partner's calendar
+    first = date(today.year, today.month, 1)
     months = [_add_months(first, n) for n in range(MONTHS_AHEAD)]
     with connection.cursor() as cursor:
         cursor.execute(

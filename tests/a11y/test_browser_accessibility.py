@@ -50,6 +50,7 @@ PAGES = [
     ("anonymous", "/accounts/reset/MQ/not-a-valid-token/"),  # the link-has-expired page
     ("anonymous", "/accounts/reset/done/"),
     ("anonymous", "/accounts/no-access/"),
+    ("anonymous", "/notifications/digest/unsubscribe/not-a-signed-link/", 400),
     # The partner dashboard.
     ("partner", "/partner/companies/"),
     ("partner", "/partner/licences/orders/"),
@@ -58,6 +59,7 @@ PAGES = [
     ("partner", "/partner/notifications/"),
     ("partner", lambda w: f"/partner/companies/{w['acme'].pk}/notifications/"),
     ("partner", "/partner/security/"),
+    ("partner", "/partner/activity/"),
     ("partner", "/partner/api/"),
     ("partner", "/api/docs"),
     ("partner", lambda w: f"/partner/api/webhooks/{w['endpoint'].pk}/"),
@@ -68,6 +70,9 @@ PAGES = [
     ("customer", "/licences/orders/"),
     ("customer", "/licences/orders/request/"),
     ("customer", "/licences/expired/"),
+    ("customer", "/licences/expiring/"),
+    ("customer", "/licences/expiring/import-allocation/"),
+    ("customer", "/activity/"),
     ("customer", "/learners/"),
     ("customer", "/learners/add/"),
     ("customer", "/learners/import/"),
@@ -81,6 +86,8 @@ PAGES = [
     # A partner manager in manage mode.
     ("manage", "/licences/"),
     ("manage", "/learners/"),
+    ("manage", "/licences/expiring/?days=90"),
+    ("manage", "/activity/"),
     # A learner, and the pages that say no (with their status).
     ("learner", "/learn/"),
     ("learner", "/licences/", 403),

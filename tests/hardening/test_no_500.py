@@ -37,6 +37,13 @@ FIELDS = [
     "quantity_min",
     "quantity_max",
     "back",
+    # Activity (insight.filters) and its keyset pages.
+    "who",
+    "kind",
+    "date_from",
+    "date_to",
+    "before",
+    "after",
 ]
 
 

@@ -54,6 +54,7 @@ from licences.models import LicenceOrder, OrderStatus
 from licences.services import add_calendar_months, assign_order, licence_expiry, request_order
 from notifications import digest, planning, seat_alerts
 from partners.models import Partner
+from partners.services import enter_manage_mode, exit_manage_mode
 
 DEMO_PASSWORD = "demo-licences-2026"
 OPERATOR = ("olive@operators.example", "Olive Ortiz")
@@ -227,11 +228,16 @@ def _ids(customer, count=None, *, also=()):
 
 def _acme(customer, partner_manager, manager):
     ids, signing_in = _ids(customer, also=_signing_in(customer))
+    # The partner manager orders in manage mode, as the guide's Step 1 does: the
+    # Activity pages show the visit (a session of its own, not a browser's).
+    visit = {}
+    enter_manage_mode(visit, customer, acting_user=partner_manager)
     # 8 learners on order #2 lose access in 60 hours; the main order keeps 30 free
     # licences that outlast it: the overview says so, Expiring Soon lists them and
     # Renew Early can move them all now.
     main = _order(customer, 47, partner_manager, assigned_ago=timedelta(days=30))
     ending = _order(customer, 10, partner_manager, expires_at=timezone.now() + timedelta(hours=60))
+    exit_manage_mode(visit, customer, acting_user=partner_manager)
     seats.allocate(customer, ids[:8], acting_user=manager, order_id=ending.pk)
     seats.allocate(customer, ids[8:] + signing_in, acting_user=manager, order_id=main.pk)
     _move_seats(customer, ending, ending.assigned_at + timedelta(days=3))

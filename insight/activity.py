@@ -1,0 +1,292 @@
+"""The Activity log: the partner's (its own events and all its customers') and one
+customer's, newest first, a keyset page at a time, each event as a sentence with
+who, which company, when on the viewer's clock and a link to what it concerns.
+
+Isolation (rule 1): a partner's log is the events whose ``partner`` is that partner
+(``accounts.audit.record`` sets it from the customer for every customer event); a
+customer's log is the events whose ``customer`` is that customer. Nothing else is
+ever read.
+
+Pagination walks (at, id) downwards with a row comparison, ``(at, id) < (…, …)``,
+which PostgreSQL runs as a range of the indexes on (partner | customer | actor,
+[action,] at, id): no COUNT and no OFFSET, so page 1,000 costs what page 1 costs."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import BooleanField, DateTimeField, F, Func, IntegerField, Value
+from django.http import QueryDict
+from django.urls import reverse
+
+from accounts.models import AuditEvent
+from api.models import WebhookEndpoint
+from common import local_time
+from common.downloads import FETCH_ROWS
+from insight.sentences import Line, sentence, who
+from learners.models import Learner
+
+Action = AuditEvent.Action
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+CURSOR = re.compile(r"^(\d{1,17})\.(\d{1,18})$")
+UTC_ZONE = ZoneInfo("UTC")
+RELATED = ("actor__partner", "actor__customer", "customer")
+
+
+def partner_events(partner):
+    return AuditEvent.objects.filter(partner=partner)
+
+
+def customer_events(customer):
+    return AuditEvent.objects.filter(customer=customer)
+
+
+def newest_first(events):
+    return events.select_related(*RELATED).order_by("-at", "-id")
+
+
+# --- Keyset pagination ---------------------------------------------------------------
+
+
+class _RowCompare(Func):
+    """``(at, id) < (moment, id)`` (or ``>``): one row comparison, an index range."""
+
+    conditional = True
+    output_field = BooleanField()
+    operator = "<"
+
+    def __init__(self, at, pk):
+        super().__init__(
+            F("at"), F("id"), Value(at, output_field=DateTimeField()), Value(pk, output_field=IntegerField())
+        )
+
+    def as_sql(self, compiler, connection, **extra):
+        parts, params = [], []
+        for expression in self.source_expressions:
+            sql, expression_params = compiler.compile(expression)
+            parts.append(sql)
+            params.extend(expression_params)
+        return f"({parts[0]}, {parts[1]}) {self.operator} ({parts[2]}, {parts[3]})", params
+
+
+class Before(_RowCompare):
+    operator = "<"
+
+
+class After(_RowCompare):
+    operator = ">"
+
+
+def encode_cursor(event) -> str:
+    return f"{(event.at - EPOCH) // timedelta(microseconds=1)}.{event.pk}"
+
+
+def decode_cursor(text) -> tuple[datetime, int] | None:
+    """(at, id) from a page link; None for anything else (the newest page)."""
+    match = CURSOR.match(text or "")
+    if not match:
+        return None
+    micros, pk = int(match[1]), int(match[2])
+    if pk >= 2**63:
+        return None
+    try:
+        return EPOCH + timedelta(microseconds=micros), pk
+    except OverflowError:
+        return None
+
+
+@dataclass
+class KeysetPage:
+    object_list: list
+    has_older: bool
+    has_newer: bool
+    query: QueryDict  # the filters, without before/after
+    older_cursor: str = ""
+    newer_cursor: str = ""
+
+    def _url(self, **cursor) -> str:
+        query = self.query.copy()
+        for key in ("before", "after"):
+            query.pop(key, None)
+        query.update(cursor)
+        return "?" + query.urlencode()
+
+    @property
+    def older_url(self) -> str:
+        return self._url(before=self.older_cursor)
+
+    @property
+    def newer_url(self) -> str:
+        return self._url(after=self.newer_cursor)
+
+    @property
+    def newest_url(self) -> str:
+        return self._url()
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self):
+        return len(self.object_list)
+
+
+def keyset_page(events, request_query: QueryDict, per_page: int, *, query: QueryDict) -> KeysetPage:
+    """One page of ``events`` (unordered), newest first: after ``?before=`` (older
+    than that event), or before ``?after=`` (newer, for Newer); the newest without.
+    ``query``: the filters the page's links keep."""
+    after = decode_cursor(request_query.get("after"))
+    before = decode_cursor(request_query.get("before"))
+    if after is not None:
+        rows = list(events.filter(After(*after)).order_by("at", "id")[: per_page + 1])
+        has_newer = len(rows) > per_page
+        rows = rows[:per_page][::-1]
+        has_older = bool(rows)
+    else:
+        if before is not None:
+            events = events.filter(Before(*before))
+        rows = list(events.order_by("-at", "-id")[: per_page + 1])
+        has_older = len(rows) > per_page
+        rows = rows[:per_page]
+        has_newer = before is not None and bool(rows)
+    page = KeysetPage(rows, has_older=has_older, has_newer=has_newer, query=query)
+    if rows:
+        page.newer_cursor, page.older_cursor = encode_cursor(rows[0]), encode_cursor(rows[-1])
+    return page
+
+
+# --- Entries: what a row of the page shows ---------------------------------------------
+
+
+@dataclass
+class Link:
+    label: str
+    url: str
+    # What must still exist for the link to be shown: ("endpoint" | "learner", id).
+    needs: tuple | None = None
+
+
+@dataclass
+class Entry:
+    event: AuditEvent
+    sentence: str
+    who: str
+    customer: str
+    tz: ZoneInfo
+    link: Link | None = field(default=None)
+
+    @property
+    def when(self) -> str:
+        return local_time.time_element(self.event.at, self.tz)
+
+    @property
+    def kind(self) -> str:
+        return self.event.get_action_display()
+
+
+def _id(event, key):
+    value = (event.details or {}).get(key) if isinstance(event.details, dict) else None
+    return value if isinstance(value, int) and 0 < value < 2**63 else None
+
+
+def _partner_link(event) -> Link | None:
+    """Where a partner manager can see what the event concerns."""
+    customer, action = event.customer, event.action
+    live_customer = customer is not None and customer.is_active
+    if action in (Action.ORDER_REQUESTED, Action.ORDER_ASSIGNED, Action.ORDER_CANCELLED) and live_customer:
+        return Link("Requested Orders", f"{reverse('licences:partner_orders')}?status=any&customer={customer.pk}")
+    if action == Action.REMINDER_SCHEDULE_CHANGED:
+        if customer is None:
+            return Link("Notification settings", reverse("notifications:partner_settings"))
+        if live_customer:
+            return Link("Notification settings", reverse("notifications:customer_settings", args=[customer.pk]))
+        return None
+    if action == Action.TWO_FACTOR_REQUIREMENT_CHANGED:
+        return Link("Security", reverse("partners:two_factor_requirement"))
+    if action in (Action.API_TOKEN_CREATED, Action.API_TOKEN_REVOKED):
+        return Link("API", reverse("api_page:index"))
+    if action.startswith("webhook") and action != Action.WEBHOOK_ENDPOINT_REMOVED:
+        endpoint_id = _id(event, "endpoint_id")
+        if endpoint_id:
+            return Link("Webhook endpoint", reverse("api_page:endpoint", args=[endpoint_id]), ("endpoint", endpoint_id))
+        return None
+    if live_customer and action not in (Action.SIGN_IN_FAILED, Action.SIGN_IN_LOCKED_OUT):
+        return Link(
+            "Company", f"{reverse('licences:companies')}?{QueryDict.fromkeys(['q'], customer.name).urlencode()}"
+        )
+    return None
+
+
+def _customer_link(event) -> Link | None:
+    """Where the customer's managers can see what the event concerns."""
+    action = event.action
+    if action in (Action.ORDER_REQUESTED, Action.ORDER_ASSIGNED, Action.ORDER_CANCELLED):
+        return Link("Orders", reverse("licences:orders"))
+    if action in (Action.LEARNERS_ADDED, Action.LEARNER_DEACTIVATED):
+        learner_id, email = _id(event, "learner_id"), (event.details or {}).get("email")
+        if learner_id and isinstance(email, str):
+            query = QueryDict.fromkeys(["q"], email[:100]).urlencode()
+            return Link("Learner", f"{reverse('learners:list')}?{query}", ("learner", learner_id))
+        return Link("Learners", reverse("learners:list"))
+    if action in (Action.LICENCES_ALLOCATED, Action.LICENCES_RENEWED):
+        return Link("Learners", reverse("learners:list"))
+    return None
+
+
+def _still_there(kind: str, ids: set[int], *, partner=None) -> set[int]:
+    if not ids:
+        return set()
+    if kind == "endpoint":
+        return set(WebhookEndpoint.objects.filter(partner=partner, pk__in=ids).values_list("pk", flat=True))
+    return set(Learner.objects.filter(pk__in=ids).values_list("pk", flat=True))  # the current tenant's
+
+
+def _clock(event, *, customer=None, partner=None):
+    """Whose clock an event is read on: the customer's page uses its own; the
+    partner's page each event's customer's, and its own for its own events."""
+    if customer is not None:
+        return customer.tzinfo
+    if event.customer is not None:
+        return event.customer.tzinfo
+    return partner.tzinfo if partner is not None else UTC_ZONE
+
+
+def entries(events, *, partner=None, customer=None) -> list[Entry]:
+    """The page's rows: a partner's (``partner``) or a customer's (``customer``, in
+    its schema) view of ``events``; at most one query per kind of link checked."""
+    rows = []
+    for event in events:
+        tz = _clock(event, customer=customer, partner=partner)
+        line = Line(event=event, who=who(event), customer=event.customer.name if event.customer else "", tz=tz)
+        link = _customer_link(event) if customer is not None else _partner_link(event)
+        rows.append(Entry(event, sentence(line), line.who, line.customer, tz, link))
+    needed: dict[str, set[int]] = {}
+    for row in rows:
+        if row.link is not None and row.link.needs:
+            needed.setdefault(row.link.needs[0], set()).add(row.link.needs[1])
+    present = {kind: _still_there(kind, ids, partner=partner) for kind, ids in needed.items()}
+    for row in rows:
+        if row.link is not None and row.link.needs and row.link.needs[1] not in present[row.link.needs[0]]:
+            row.link = None
+    return rows
+
+
+def export_rows(events, *, customer=None, partner=None):
+    """The Activity export's rows, from a server-side cursor (see common.downloads)."""
+    for event in newest_first(events).iterator(chunk_size=FETCH_ROWS):
+        tz = _clock(event, customer=customer, partner=partner)
+        line = Line(event=event, who=who(event), customer=event.customer.name if event.customer else "", tz=tz)
+        actor = event.actor
+        yield (
+            event.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+            str(tz),
+            actor.get_full_name() if actor else line.who,
+            actor.email if actor else "",
+            line.customer,
+            "yes" if event.in_manage_mode else "no",
+            event.get_action_display(),
+            sentence(line),
+        )
+
+
+EXPORT_HEADER = ("When", "Time zone", "Who", "Email", "Customer", "Manage mode", "Event", "What happened")

@@ -1,0 +1,154 @@
+"""The Activity filters, in the query string: who, kind of event, customer (the
+partner's page: a name search, not a select of thousands), and a date range on the
+clock the page shows (the customer's; on the partner's page, each event's customer's,
+the partner's own events on UTC)."""
+
+import datetime
+import functools
+
+import django_filters
+from django import forms
+from django.db.models import F, Q, Value
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
+from django.http import QueryDict
+from django.utils import dateformat
+
+from accounts.models import AuditEvent, Role, User
+from common.widgets import QuickSelect
+from customers.models import Customer
+from licences.filters import FIRST_DATE, LAST_DATE, MAX_UTC_OFFSET, LocalDate
+
+PLATFORM = "platform"
+CUSTOMER_MANAGERS = "customers"
+MAX_SEARCH = 100
+
+
+def _local_midnight(day: datetime.date, tz) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
+
+
+class ActivityFilterForm(forms.Form):
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("date_from"), data.get("date_to")
+        if first and last and first > last:
+            self.add_error("date_to", "The start date must not be after the end date.")
+        return data
+
+
+def _validate_day(value):
+    if value is not None and not FIRST_DATE <= value <= LAST_DATE:
+        shown = (dateformat.format(day, "j M Y") for day in (FIRST_DATE, LAST_DATE))
+        raise forms.ValidationError("Enter a date between {} and {}.".format(*shown))
+
+
+def _date_filter(label, method):
+    return django_filters.DateFilter(
+        label=label, method=method, validators=[_validate_day], widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+def _people(users):
+    return [(str(pk), full_name or email) for pk, full_name, email in users.values_list("pk", "full_name", "email")]
+
+
+class ActivityFilter(django_filters.FilterSet):
+    """One partner's (``partner``) or one customer's (``customer``) Activity filters."""
+
+    who = django_filters.ChoiceFilter(
+        label="Who",
+        choices=[],  # set per request
+        empty_label="Anyone",
+        method="filter_who",
+        error_messages={"invalid_choice": "Choose one of the people in the list."},
+        widget=QuickSelect,  # rendered in one pass, not a template per option
+    )
+    kind = django_filters.ChoiceFilter(
+        label="Event",
+        choices=AuditEvent.Action.choices,
+        empty_label="Any event",
+        method="filter_kind",
+        error_messages={"invalid_choice": "Choose an event from the list."},
+        widget=QuickSelect,
+    )
+    customer = django_filters.CharFilter(
+        label="Customer",
+        method="filter_customer",
+        max_length=MAX_SEARCH,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Customer name", "maxlength": MAX_SEARCH}),
+    )
+    date_from = _date_filter("From", "filter_from")
+    date_to = _date_filter("To", "filter_to")
+
+    class Meta:
+        form = ActivityFilterForm
+        fields = []
+
+    def __init__(self, data, queryset, *, partner=None, customer=None):
+        self.partner, self.customer = partner, customer
+        super().__init__(data, queryset)
+        fields = self.form.fields
+        if customer is not None:
+            del fields["customer"]  # a customer's log has one customer
+            del self.filters["customer"]
+        fields["who"].choices = functools.cache(self._who_choices)
+
+    def _who_choices(self):
+        if self.customer is not None:
+            partner_managers = User.objects.filter(partner=self.customer.partner, role=Role.PARTNER_MANAGER)
+            own = User.objects.filter(customer=self.customer, role=Role.CUSTOMER_MANAGER)
+            people = _people(own.order_by("full_name", "email")) + _people(
+                partner_managers.order_by("full_name", "email")
+            )
+        else:
+            managers = User.objects.filter(partner=self.partner, role=Role.PARTNER_MANAGER)
+            people = [*_people(managers.order_by("full_name", "email")), (CUSTOMER_MANAGERS, "Customer managers")]
+        return [*people, (PLATFORM, "The platform (no one signed in)")]
+
+    # --- the filters ---------------------------------------------------------------
+    def filter_who(self, queryset, name, value):
+        if value == PLATFORM:
+            return queryset.filter(actor__isnull=True)
+        if value == CUSTOMER_MANAGERS:
+            return queryset.filter(actor__role=Role.CUSTOMER_MANAGER)
+        return queryset.filter(actor_id=int(value))
+
+    def filter_kind(self, queryset, name, value):
+        return queryset.filter(action=value)
+
+    def filter_customer(self, queryset, name, value):
+        customers = Customer.objects.filter(partner=self.partner, name__icontains=value)
+        return queryset.filter(customer_id__in=customers.values("pk"))
+
+    @staticmethod
+    def _on_local_day(lookup, day):
+        """The event's date on its customer's clock, or UTC's for the partner's own
+        events; an OR, so the customer is a LEFT JOIN (partner events have none)."""
+        return Q(lookup(LocalDate(F("customer__time_zone"), F("at")), day)) | Q(
+            Q(customer__isnull=True), lookup(LocalDate(Value("UTC"), F("at")), day)
+        )
+
+    def filter_from(self, queryset, name, day):
+        if self.customer is not None:  # one clock: an exact range of the index
+            return queryset.filter(at__gte=_local_midnight(day, self.customer.tzinfo))
+        earliest = _local_midnight(day, datetime.UTC) - MAX_UTC_OFFSET
+        return queryset.filter(self._on_local_day(GreaterThanOrEqual, day), at__gte=earliest)
+
+    def filter_to(self, queryset, name, day):
+        next_day = day + datetime.timedelta(days=1)
+        if self.customer is not None:
+            return queryset.filter(at__lt=_local_midnight(next_day, self.customer.tzinfo))
+        latest = _local_midnight(next_day, datetime.UTC) + MAX_UTC_OFFSET
+        return queryset.filter(self._on_local_day(LessThanOrEqual, day), at__lt=latest)
+
+    # --- for the page --------------------------------------------------------------
+    def in_force(self) -> bool:
+        return self.is_valid() and any(value not in (None, "") for value in self.form.cleaned_data.values())
+
+    def query(self):
+        """The filters of the query string, and nothing else (no page cursor)."""
+        query = QueryDict(mutable=True)
+        for name in self.form.fields:
+            if self.data.get(name):
+                query[name] = self.data[name]
+        return query

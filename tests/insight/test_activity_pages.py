@@ -1,0 +1,316 @@
+"""The partner's and the customer's Activity pages: sentences, filters in the URL,
+keyset pages, links where the thing still exists, and who sees what."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts import audit
+from accounts.models import AuditEvent
+from api.models import WebhookEndpoint
+from learners.models import Learner
+from tests.builders import enter_manage_mode
+
+Action = AuditEvent.Action
+PARTNER_PAGE, CUSTOMER_PAGE = "/partner/activity/", "/activity/"
+
+
+def event(action, *, actor, customer=None, partner=None, at=None, in_manage_mode=False, **details):
+    row = audit.record(
+        action, actor=actor, customer=customer, partner=partner, in_manage_mode=in_manage_mode, details=details
+    )
+    if at is not None:
+        AuditEvent.objects.filter(pk=row.pk).update(at=at)
+    return row
+
+
+@pytest.fixture
+def log(world):
+    """Events of both partners and of each customer."""
+    w = world
+    return {
+        "acme_order": event(Action.ORDER_REQUESTED, actor=w["dana"], customer=w["acme"], order_id=8, quantity=25),
+        "acme_renewed": event(
+            Action.LICENCES_RENEWED,
+            actor=w["alice"],
+            customer=w["acme"],
+            in_manage_mode=True,
+            selection="one_by_one",
+            renewed=24,
+            not_renewed=0,
+            orders={"8": 24},
+        ),
+        "globex_order": event(Action.ORDER_CANCELLED, actor=w["erin"], customer=w["globex"], order_id=9, quantity=40),
+        "partner_rule": event(
+            Action.TWO_FACTOR_REQUIREMENT_CHANGED, actor=w["bob"], partner=w["alice"].partner, required=True
+        ),
+        "initech_order": event(
+            Action.ORDER_REQUESTED, actor=w["frank"], customer=w["initech"], order_id=10, quantity=15
+        ),
+        "bluefin_rule": event(
+            Action.TWO_FACTOR_REQUIREMENT_CHANGED, actor=w["charlie"], partner=w["charlie"].partner, required=False
+        ),
+    }
+
+
+def text_of(response):
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def test_partner_activity_lists_the_partner_and_all_its_customers(client, world, log):
+    client.force_login(world["alice"])
+    response = client.get(PARTNER_PAGE)
+    assert response.status_code == 200
+    page = text_of(response)
+    assert ">Activity</a>" in page and "<h1>Activity</h1>" in page and "Export CSV" in page and "Apply filters" in page
+    assert "Alice (Northwind Security, manage mode) renewed 24 learners from order #8" in page
+    assert "Dana (Acme Manufacturing) requested 25 licences (order #8)" in page
+    assert "Erin (Globex Retail) cancelled order #9 for 40 licences" in page
+    assert "Bob (Northwind Security) required two-factor sign-in" in page
+    # Another partner's, and its customers', never.
+    assert "Frank" not in page and "Charlie" not in page and "Initech" not in page
+    # Links to what each event concerns.
+    assert f'href="/partner/licences/orders/?status=any&amp;customer={world["acme"].pk}"' in page
+    assert 'href="/partner/security/"' in page
+
+
+def test_customer_activity_shows_only_its_own_events(client, world, log):
+    client.force_login(world["dana"])
+    response = client.get(CUSTOMER_PAGE)
+    assert response.status_code == 200
+    page = text_of(response)
+    assert ">Activity</a>" in page and "Export CSV" in page
+    assert "Dana (Acme Manufacturing) requested 25 licences (order #8)" in page
+    assert "Alice (Northwind Security, manage mode) renewed 24 learners" in page
+    assert "Erin" not in page and "Globex" not in page and "Frank" not in page
+    assert "Bob (Northwind Security) required" not in page  # the partner's own business
+    assert 'href="/licences/orders/"' in page
+
+
+def test_customer_activity_in_manage_mode(client, world, log):
+    client.force_login(world["alice"])
+    enter_manage_mode(client, world["globex"])
+    page = text_of(client.get(CUSTOMER_PAGE))
+    assert "Erin (Globex Retail) cancelled order #9" in page
+    assert "Dana" not in page and "Acme" not in page
+
+
+def test_who_may_see_which_activity(client, world, log):
+    client.force_login(world["dana"])
+    assert client.get(PARTNER_PAGE).status_code == 403
+    client.force_login(world["lena"])
+    assert client.get(CUSTOMER_PAGE).status_code == 403
+    assert client.get(PARTNER_PAGE).status_code == 403
+    client.force_login(world["alice"])
+    assert client.get(CUSTOMER_PAGE).status_code == 403  # not in manage mode
+    client.logout()
+    assert client.get(CUSTOMER_PAGE).status_code == 302
+
+
+def test_a_forged_filter_never_shows_another_partners_events(client, world, log):
+    client.force_login(world["alice"])
+    response = client.get(PARTNER_PAGE, {"who": world["frank"].pk})
+    assert "Choose one of the people in the list." in text_of(response)
+    assert "Frank" not in text_of(response)
+    page = text_of(client.get(PARTNER_PAGE, {"customer": "Initech"}))
+    assert "No events match these filters." in page
+
+
+def test_filters(client, world, log):
+    client.force_login(world["alice"])
+    by_kind = text_of(client.get(PARTNER_PAGE, {"kind": Action.ORDER_CANCELLED}))
+    assert "Erin (Globex Retail) cancelled" in by_kind and "requested 25" not in by_kind
+    by_who = text_of(client.get(PARTNER_PAGE, {"who": world["bob"].pk}))
+    assert "Bob (Northwind Security) required" in by_who and "Dana" not in by_who
+    customers = text_of(client.get(PARTNER_PAGE, {"who": "customers"}))
+    assert "Dana (" in customers and "Erin (" in customers and "Bob (" not in customers
+    by_customer = text_of(client.get(PARTNER_PAGE, {"customer": "glob"}))
+    assert "Erin (Globex Retail)" in by_customer and "Dana" not in by_customer
+
+
+def test_date_range_is_on_the_customers_clock_and_validated(client, world):
+    acme = world["acme"]  # Europe/London: 23:30 UTC on 30 June is 00:30 on 1 July
+    event(
+        Action.ORDER_REQUESTED,
+        actor=world["dana"],
+        customer=acme,
+        order_id=1,
+        quantity=1,
+        at=datetime(2026, 6, 30, 23, 30, tzinfo=UTC),
+    )
+    event(
+        Action.ORDER_REQUESTED,
+        actor=world["dana"],
+        customer=acme,
+        order_id=2,
+        quantity=2,
+        at=datetime(2026, 6, 30, 22, 30, tzinfo=UTC),
+    )
+    # The partner's own events are on UTC: 23:30 on 30 June.
+    event(
+        Action.TWO_FACTOR_REQUIREMENT_CHANGED,
+        actor=world["alice"],
+        partner=acme.partner,
+        required=True,
+        at=datetime(2026, 6, 30, 23, 30, tzinfo=UTC),
+    )
+    client.force_login(world["alice"])
+    june_30 = text_of(client.get(PARTNER_PAGE, {"date_from": "2026-06-30", "date_to": "2026-06-30"}))
+    assert "required two-factor sign-in" in june_30 and "(order #2)" in june_30 and "(order #1)" not in june_30
+    for user, url in ((world["dana"], CUSTOMER_PAGE), (world["alice"], PARTNER_PAGE)):
+        client.force_login(user)
+        july = text_of(client.get(url, {"date_from": "2026-07-01", "date_to": "2026-07-01"}))
+        assert "(order #1)" in july and "(order #2)" not in july, url
+        june = text_of(client.get(url, {"date_to": "2026-06-30"}))
+        assert "(order #2)" in june and "(order #1)" not in june, url
+    backwards = text_of(client.get(PARTNER_PAGE, {"date_from": "2026-07-02", "date_to": "2026-07-01"}))
+    assert "The start date must not be after the end date." in backwards
+    far = client.get(PARTNER_PAGE, {"date_from": "1800-01-01", "date_to": "not a date"})
+    assert far.status_code == 200 and "Enter a date between" in text_of(far)
+
+
+def test_keyset_pages_without_count_or_offset(client, world):
+    acme, dana = world["acme"], world["dana"]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            action=Action.ORDER_REQUESTED,
+            actor=dana,
+            customer=acme,
+            partner=acme.partner,
+            at=start + timedelta(minutes=n // 2),  # pairs share a moment: the id breaks the tie
+            details={"order_id": n, "quantity": 1},
+        )
+        for n in range(60)
+    )
+    client.force_login(dana)
+    seen, url, pages = [], CUSTOMER_PAGE + "?kind=order.requested", 0
+    while url:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        sql = " ".join(q["sql"] for q in queries.captured_queries if "accounts_auditevent" in q["sql"]).upper()
+        assert "COUNT(" not in sql and "OFFSET" not in sql
+        page = text_of(response)
+        seen += [int(n) for n in re.findall(r"\(order #(\d+)\)", page)]
+        older = re.search(r'href="(\?[^"]*before=[^"]*)" rel="next"', page)
+        url = (CUSTOMER_PAGE + older[1].replace("&amp;", "&")) if older else None
+        pages += 1
+        assert "kind=order.requested" in (url or "kind=order.requested")  # the filter is kept
+    assert pages == 3
+    assert seen == list(range(59, -1, -1))
+    # Newer goes back up from the last page.
+    last = client.get(CUSTOMER_PAGE + older_link(client, dana))
+    newer = re.search(r'href="(\?[^"]*after=[^"]*)" rel="prev"', text_of(last))
+    assert newer
+    back = [
+        int(n)
+        for n in re.findall(r"\(order #(\d+)\)", text_of(client.get(CUSTOMER_PAGE + newer[1].replace("&amp;", "&"))))
+    ]
+    assert back == list(range(59, 34, -1))
+
+
+def older_link(client, user):
+    page = text_of(client.get(CUSTOMER_PAGE))
+    return re.search(r'href="(\?[^"]*before=[^"]*)" rel="next"', page)[1].replace("&amp;", "&")
+
+
+def test_malformed_cursors_show_the_newest_page(client, world, log):
+    client.force_login(world["dana"])
+    for cursor in ("x", "1.2.3", "99999999999999999.1", "-1.5", "1." + "9" * 18):
+        assert client.get(CUSTOMER_PAGE, {"before": cursor, "after": cursor}).status_code == 200
+
+
+def test_a_fixed_number_of_queries_whatever_the_page(client, world):
+    acme, alice = world["acme"], world["alice"]
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            action=Action.MANAGE_MODE_ENTERED, actor=alice, customer=acme, partner=acme.partner, in_manage_mode=True
+        )
+        for _ in range(80)
+    )
+    client.force_login(alice)
+    counts = set()
+    for url in (
+        PARTNER_PAGE,
+        PARTNER_PAGE + "?kind=manage_mode.entered",
+        PARTNER_PAGE + "?" + older_link_partner(client),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.add(len(queries.captured_queries))
+    assert len(counts) == 1
+
+
+def older_link_partner(client):
+    page = text_of(client.get(PARTNER_PAGE))
+    return re.search(r'href="\?([^"]*before=[^"]*)" rel="next"', page)[1].replace("&amp;", "&")
+
+
+def test_links_only_where_the_thing_still_exists(client, world):
+    alice, acme, dana = world["alice"], world["acme"], world["dana"]
+    endpoint = WebhookEndpoint.objects.create(
+        partner=alice.partner, url="https://hooks.example/a", event_types=["order.assigned"], created_by=alice
+    )
+    event(
+        Action.WEBHOOK_ENDPOINT_ADDED,
+        actor=alice,
+        partner=alice.partner,
+        endpoint_id=endpoint.pk,
+        url=endpoint.url,
+        events=[],
+    )
+    event(
+        Action.WEBHOOK_ENDPOINT_ADDED,
+        actor=alice,
+        partner=alice.partner,
+        endpoint_id=endpoint.pk + 100,
+        url="https://gone.example/",
+        events=[],
+    )
+    with acme:
+        learner = Learner.objects.create(email="ava@acme.test", name="Ava")
+    event(
+        Action.LEARNERS_ADDED,
+        actor=dana,
+        customer=acme,
+        source="form",
+        added=1,
+        allocated=1,
+        learner_id=learner.pk,
+        email=learner.email,
+    )
+    event(
+        Action.LEARNER_DEACTIVATED,
+        actor=dana,
+        customer=acme,
+        learner_id=learner.pk + 100,
+        email="gone@acme.test",
+        freed_seat_of_order=None,
+    )
+    client.force_login(alice)
+    page = text_of(client.get(PARTNER_PAGE))
+    assert f'href="/partner/api/webhooks/{endpoint.pk}/"' in page
+    assert f"/partner/api/webhooks/{endpoint.pk + 100}/" not in page
+    client.force_login(dana)
+    page = text_of(client.get(CUSTOMER_PAGE))
+    assert 'href="/learners/?q=ava%40acme.test"' in page
+    assert "gone%40acme.test" not in page
+
+
+def test_times_on_the_viewers_clock(client, world):
+    globex = world["globex"]  # Europe/Berlin
+    event(
+        Action.ORDER_REQUESTED,
+        actor=world["erin"],
+        customer=globex,
+        order_id=3,
+        quantity=3,
+        at=datetime(2026, 1, 15, 12, 0, tzinfo=UTC),
+    )
+    client.force_login(world["erin"])
+    assert "15 Jan 2026, 13:00" in text_of(client.get(CUSTOMER_PAGE))
+    client.force_login(world["alice"])
+    assert "15 Jan 2026, 13:00" in text_of(client.get(PARTNER_PAGE))
