@@ -75,8 +75,9 @@ api = PartnerAPI(
     urls_namespace="api",
     openapi_url="/v1/openapi.json",
     docs_url="/docs",
-    # No validator badge: Swagger UI would fetch it from swagger.io.
-    docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": False}),
+    # No validator badge: Swagger UI would fetch it from swagger.io. No deep links:
+    # they put a link inside each operation's button (axe: nested-interactive).
+    docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": False, "deepLinking": False}),
 )
 for exception, handler in problems.HANDLERS.items():
     api.add_exception_handler(exception, handler)
