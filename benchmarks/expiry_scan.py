@@ -156,7 +156,7 @@ def bare_select(now, limit):
     """The yardstick: the same rows, the SQL written by hand, sent straight through psycopg."""
     from django.db import connection
 
-    from notifications.services import claim_timeout
+    from notifications.ledger import claim_timeout
 
     connection.ensure_connection()
     with connection.connection.cursor() as cursor:

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from notifications import emails, events, renewals
+from notifications.ledger import claim_timeout, describe, is_transient, retry_backoff
 from notifications.models import (
     OPEN_STATES,
     DigestOptOut,
@@ -37,7 +38,6 @@ from notifications.models import (
     PartnerDigest,
     PartnerNotificationSettings,
 )
-from notifications.services import claim_timeout, describe, is_transient, retry_backoff
 from partners.models import Partner
 
 logger = logging.getLogger(__name__)

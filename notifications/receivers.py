@@ -7,7 +7,7 @@ from django.dispatch import receiver
 
 from learners.signals import seats_changed
 from licences.signals import order_assigned, order_requested
-from notifications import planning, seat_alerts, tasks
+from notifications import planning, seat_alerts, signals, tasks
 
 
 @receiver(order_requested, dispatch_uid="notifications.order_requested")
@@ -31,3 +31,8 @@ def plan_order_emails(sender, *, order, acting_user, **kwargs):
 def review_seat_alerts(sender, *, customer, now, **kwargs):
     # Under the customer's pool lock, in the seat engine's transaction.
     seat_alerts.review_pool(customer, now)
+
+
+@receiver(signals.seat_alert_planned, dispatch_uid="notifications.seat_alert_planned")
+def queue_seat_alert(sender, *, alert_id, **kwargs):
+    tasks.send_seat_alert.delay_on_commit(alert_id)

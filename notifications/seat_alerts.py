@@ -17,7 +17,8 @@ from django.utils import timezone
 from learners.models import Learner, LearnerStatus
 from learners.reads import with_current_allocation
 from licences.services import pool_summary
-from notifications import events
+from notifications import events, signals
+from notifications.ledger import COMPANY_INACTIVE
 from notifications.models import EmailState, SeatAlert, SeatAlertKind, SeatAlertSettings
 
 NEARLY_FULL_PERCENT = 90
@@ -75,9 +76,7 @@ def _open_episode(customer, kind, now, *, waiting, used, total) -> int | None:
         row = cursor.fetchone()
     if row is None:
         return None  # an episode of this kind is open already: its managers know
-    from notifications import tasks  # tasks import the sender, which imports this module
-
-    tasks.send_seat_alert.delay_on_commit(row[0])
+    signals.seat_alert_planned.send(SeatAlert, alert_id=row[0])  # receivers queue its sending
     return row[0]
 
 
@@ -120,8 +119,6 @@ def set_alert_at_90_percent(customer, enabled: bool, *, acting_user) -> bool:
 
 def why_not_send(alert: SeatAlert) -> str | None:
     """The reason a claimed seat alert is no longer true (it is then skipped), or None."""
-    from notifications.services import COMPANY_INACTIVE
-
     if not alert.customer.is_active:
         return COMPANY_INACTIVE
     if alert.ended_at is not None:

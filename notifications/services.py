@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from anymail.exceptions import AnymailAPIError, AnymailConfigurationError, AnymailError
+from anymail.exceptions import AnymailError
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.models import Prefetch, Q
@@ -59,14 +59,13 @@ from learners import carry_over
 from licences.models import LicenceOrder, OrderStatus
 from licences.services import pool_summary
 from notifications import emails, seat_alerts, signals
+from notifications.ledger import COMPANY_INACTIVE, claim_timeout, describe, is_transient, retry_backoff
 from notifications.models import OPEN_STATES, EmailKind, EmailState, OrderEmail, SeatAlert
 from notifications.planning import SCHEDULE_CHANGED
 
 logger = logging.getLogger(__name__)
 PUBLIC = connection.ops.quote_name(get_public_schema_name())
 
-RETRY_BACKOFF_FIRST = timedelta(minutes=5)
-RETRY_BACKOFF_MAX = timedelta(hours=2)
 UPCOMING_DAYS = 30
 RECENTLY_EXPIRED_DAYS = 7
 
@@ -75,50 +74,6 @@ SUPERSEDED_REMINDER = "Not sent: a later reminder of this order was due too; onl
 STALE_READY = "Not sent: the licences had expired before this email went out."
 NOT_ASSIGNED = "Not sent: the order is no longer assigned."
 NO_RECIPIENTS = "Not sent: nobody to send it to (no active manager)."
-COMPANY_INACTIVE = "Not sent: the company is deactivated."
-
-
-def claim_timeout() -> timedelta:
-    return timedelta(seconds=settings.EXPIRY_CLAIM_TIMEOUT_SECONDS)
-
-
-def retry_backoff(attempt: int) -> timedelta:
-    """How long to wait after failed attempt number ``attempt``: 5 min, 10, 20... 2 h."""
-    return min(RETRY_BACKOFF_FIRST * 2 ** max(attempt - 1, 0), RETRY_BACKOFF_MAX)
-
-
-# --- Transient or permanent: what the provider's error says -----------------------------
-
-
-def is_transient(error: BaseException) -> bool:
-    """Worth another try later: the provider or the network failed, not the message.
-
-    Permanent: the provider refused the message or its recipients (anymail's
-    RecipientsRefused, InvalidAddress, a 4xx API answer other than 429; an SMTP 5xx).
-    Anything unexpected is treated as transient: it is retried a bounded number of
-    times, then recorded as failed, so a fix deployed in between still sends it."""
-    if isinstance(error, AnymailAPIError):
-        status = error.status_code
-        return status is None or status == 429 or status >= 500
-    if isinstance(error, AnymailConfigurationError):
-        return True  # operators fix the configuration; the retry then succeeds
-    if isinstance(error, AnymailError):
-        return False
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in error.recipients.values()]
-        return bool(codes) and all(400 <= code < 500 for code in codes)
-    if isinstance(error, smtplib.SMTPResponseException):
-        return 400 <= error.smtp_code < 500
-    return True
-
-
-def describe(error: BaseException) -> str:
-    """The error as operators read it in the ledger: its type and message."""
-    try:
-        text = str(error)
-    except Exception:  # a malformed provider error must not hide the original one
-        text = repr(error)
-    return f"{type(error).__name__}: {text}"[:2000]
 
 
 # --- Scan ------------------------------------------------------------------------------------

@@ -9,7 +9,11 @@ And around each pass of the sender (``sending_started``, ``sending_finished``, s
 ``OrderEmail``), so the apps above may share their look-ups across the pass's
 emails (the API reads each partner's webhook endpoints once per pass).
 
-The API's webhooks subscribe to them (api.receivers)."""
+The API's webhooks subscribe to them (api.receivers).
+
+``seat_alert_planned`` (``alert_id``, sent by ``SeatAlert``) is notifications' own:
+a seat alert's episode opened, and notifications.receivers queues its sending once
+the transaction commits."""
 
 from django.dispatch import Signal
 
@@ -17,3 +21,4 @@ licences_expiring = Signal()
 licences_expired = Signal()
 sending_started = Signal()
 sending_finished = Signal()
+seat_alert_planned = Signal()

@@ -8,8 +8,9 @@ import pytest
 
 from accounts.models import Role
 from notifications import services
+from notifications.ledger import COMPANY_INACTIVE
 from notifications.models import EmailKind, EmailState, OrderEmail
-from notifications.services import COMPANY_INACTIVE, NO_RECIPIENTS
+from notifications.services import NO_RECIPIENTS
 from tests.builders import (
     EXPIRES,
     EXPIRY_SUBJECT,

@@ -7,8 +7,8 @@ from datetime import timedelta
 import time_machine
 
 from licences.services import request_order
+from notifications.ledger import retry_backoff
 from notifications.models import EmailKind, EmailState
-from notifications.services import retry_backoff
 from notifications.tasks import send_licences_ready_email
 from tests.builders import api_error, as_if_not_sent, notice, run_scheduler
 

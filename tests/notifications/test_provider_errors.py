@@ -10,8 +10,9 @@ from anymail.exceptions import AnymailRecipientsRefused, AnymailRequestsAPIError
 from django.core.management import call_command
 
 from notifications import services
+from notifications.ledger import is_transient, retry_backoff
 from notifications.models import EmailKind, EmailState
-from notifications.services import STALE_REMINDER, is_transient, retry_backoff
+from notifications.services import STALE_REMINDER
 from tests.builders import (
     EXPIRES,
     EXPIRY_SUBJECT,
