@@ -627,16 +627,7 @@ def plan_due_alerts(now: datetime | None = None, limit: int | None = None) -> li
 def seat_alert_ledger(customer: str | None = None, kind: str | None = None, state: str | None = None):
     """The seat alerts for operators, newest first, filtered like ``ledger``."""
     rows = SeatAlert.objects.select_related("customer").order_by("-due_at", "-pk")
-    if customer:
-        match = Q(customer__name__icontains=customer) | Q(customer__schema_name=customer)
-        if customer.isdigit():
-            match |= Q(customer_id=int(customer))
-        rows = rows.filter(match)
-    if kind:
-        rows = rows.filter(kind=kind)
-    if state:
-        rows = rows.filter(state=state)
-    return rows
+    return _filtered(rows, "customer", customer, kind, state)
 
 
 # --- Partner dashboard -----------------------------------------------------------------------------
@@ -674,10 +665,16 @@ def reminders_and_notice(order: LicenceOrder) -> tuple[list[OrderEmail], OrderEm
 def ledger(customer: str | None = None, kind: str | None = None, state: str | None = None):
     """The ledger for operators, newest first, filtered by customer (name, schema or id)."""
     rows = OrderEmail.objects.select_related("order__customer").order_by("-due_at", "-pk")
+    return _filtered(rows, "order__customer", customer, kind, state)
+
+
+def _filtered(rows, path: str, customer: str | None, kind: str | None, state: str | None):
+    """``rows`` of a ledger of the customer at ``path`` (its name, schema or id), of a
+    kind and in a state, each when given."""
     if customer:
-        match = Q(order__customer__name__icontains=customer) | Q(order__customer__schema_name=customer)
+        match = Q(**{f"{path}__name__icontains": customer}) | Q(**{f"{path}__schema_name": customer})
         if customer.isdigit():
-            match |= Q(order__customer_id=int(customer))
+            match |= Q(**{f"{path}_id": int(customer)})
         rows = rows.filter(match)
     if kind:
         rows = rows.filter(kind=kind)
