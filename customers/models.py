@@ -32,6 +32,10 @@ class Customer(TenantMixin):
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Since when carry-over at expiry is on (learners.carry_over, whose setting row in
+    # the customer's schema says who changed it), kept here in the same transaction so
+    # the expiry job can tell it is off without entering the customer's schema.
+    carry_over_since = models.DateTimeField(null=True, blank=True, editable=False)
 
     auto_create_schema = True
     auto_drop_schema = False

@@ -47,6 +47,8 @@ def set_carry_over(customer, on: bool, *, acting_user, in_manage_mode=False, now
         row.on_since = now if on else None
         row.changed_at, row.changed_by = now, acting_user
         row.save()
+        type(customer).objects.filter(pk=customer.pk).update(carry_over_since=row.on_since)
+        customer.carry_over_since = row.on_since
         events.carry_over_changed(customer, actor=acting_user, in_manage_mode=in_manage_mode, on=on)
     return True
 
@@ -58,6 +60,11 @@ def at_expiry(order, now=None) -> CarryOver | None:
     apply (off, turned on after the expiry, or the order has not expired yet)."""
     now = now or timezone.now()
     customer = order.customer
+    since = customer.carry_over_since
+    if since is None or since > order.expires_at or now < order.expires_at:
+        # Off, turned on after this expiry, or too early: read in the public schema, so
+        # the expiry notices of the many customers who never chose it cost nothing here.
+        return None
     with customer:
         done = CarryOver.objects.filter(order_id=order.pk).first()
         if done is not None:
