@@ -10,9 +10,11 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.views.decorators.http import require_POST
 
-from common.pagination import paginate
+from common.local_time import time_element
+from common.pagination import paginate_keyset
 from common.text import plural
 from learners import carry_over, reads, seats
 from learners.error_codes import LearnerError
@@ -45,7 +47,7 @@ def expiring(request):
     now = timezone.now()
     sources = reads.seat_sources(request.tenant, now)
     learners = reads.expiring_learners(search, days, now).only("email", "name")
-    page = paginate(request, learners)
+    page = paginate_keyset(request, learners, reads.LEARNER_ORDER)
     # Free seats in orders that outlast the whole window: where everyone listed could go.
     later_free = sum(o.free_seats for o in sources if o.expires_at > now + timedelta(days=days))
     return render(
@@ -58,12 +60,34 @@ def expiring(request):
             "windows": reads.EXPIRING_WINDOWS,
             "mode": mode,
             "page": page,
+            "rows": _rows(page, request.tenant.time_zone),
             "sources": sources,
             "later_free": later_free,
             "selection_form": RenewEarlySelectionForm(orders=sources, initial={"days": days}),
             "carry_over": carry_over.setting(),
             **upload_limits(),
         },
+    )
+
+
+def _rows(page, tz):
+    """The page's rows, built here in one pass: a template per cell costs more than
+    the query that found them."""
+    return format_html_join(
+        "",
+        '<tr><td class="check-col"><input type="checkbox" name="learner" value="{0}" id="learner-{0}"'
+        ' aria-label="Select {1}" data-learner-box></td>'
+        '<td><label for="learner-{0}" class="plain">{1}</label></td><td>{2}</td><td>{3}</td><td>#{4}</td></tr>',
+        (
+            (
+                learner.pk,
+                learner.email,
+                learner.name or "—",
+                time_element(learner.expires_at, tz),
+                learner.seat_order_id,
+            )
+            for learner in page
+        ),
     )
 
 
