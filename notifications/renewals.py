@@ -78,10 +78,17 @@ class Renewal:
 
     customer: Customer
     orders: list = field(default_factory=list)
+    # What the manager ticked and typed before a refused Request renewal (a draft).
+    ticked: bool = False
+    entered: str | None = None
 
     @property
     def suggested_quantity(self) -> int | None:
         return self.customer.learners_affected or None
+
+    @property
+    def quantity_shown(self):
+        return self.entered if self.entered is not None else self.suggested_quantity
 
 
 @dataclass
@@ -120,3 +127,25 @@ def request_renewals(partner, quantities: dict[int, int], *, acting_user) -> lis
         raise Customer.DoesNotExist("Not one of your companies.")
     pairs = [(customers[pk], quantity) for pk, quantity in quantities.items()]
     return request_orders(pairs, acting_user=acting_user, in_manage_mode=False)
+
+
+def draft_of(post) -> dict:
+    """A refused Request renewal's ticks and typed quantities, bounded, to show again
+    (kept in the session for the next page, so nothing typed is lost)."""
+    ticked = [raw for raw in post.getlist("customer")[: MAX_RENEWALS_AT_ONCE * 2] if raw.isdigit() and len(raw) <= 12]
+    typed = {}
+    for key, value in post.items():
+        pk = key.removeprefix("quantity-")
+        if key.startswith("quantity-") and pk.isdigit() and len(pk) <= 12 and len(typed) < MAX_RENEWALS_AT_ONCE * 2:
+            typed[pk] = value[:12]
+    return {"ticked": ticked, "typed": typed}
+
+
+def apply_draft(rows: list[Renewal], draft: dict | None) -> list[Renewal]:
+    if draft:
+        ticked, typed = set(draft.get("ticked", ())), draft.get("typed", {})
+        for row in rows:
+            key = str(row.customer.pk)
+            row.ticked = key in ticked
+            row.entered = typed.get(key)
+    return rows

@@ -84,7 +84,9 @@ def upcoming_expiries(request):
     context = {
         "form": form,
         "page": page,
-        "renewals": renewals.with_orders(page, partner, now),
+        "renewals": renewals.apply_draft(
+            renewals.with_orders(page, partner, now), request.session.pop(RENEWAL_DRAFT, None)
+        ),
         "days": services.UPCOMING_DAYS,
         "now": now,
         "max_renewals": renewals.MAX_RENEWALS_AT_ONCE,
@@ -92,6 +94,9 @@ def upcoming_expiries(request):
         "once": uuid.uuid4().hex,
     }
     return render(request, "partners/expiring.html", context)
+
+
+RENEWAL_DRAFT = "renewal_draft"
 
 
 @require_POST
@@ -106,6 +111,7 @@ def request_renewals(request):
     back = back if back.startswith("?") and len(back) < 500 else ""
     if not form.is_valid():
         messages.error(request, " ".join(form.non_field_errors()) + " Nothing was requested.")
+        request.session[RENEWAL_DRAFT] = renewals.draft_of(request.POST)  # shown again, ticks and all
         return redirect(reverse("notifications:upcoming_expiries") + back)
     # The page's form carries a one-time key: a double click or a re-sent POST
     # requests nothing twice (Redis's atomic add; kept for a day).

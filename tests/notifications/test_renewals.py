@@ -2,6 +2,7 @@
 licences expiring in the next 30 days, the learners affected, free seats in later
 orders, orders waiting, each notice; Request renewal for several customers at once."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -183,3 +184,19 @@ def test_the_page_runs_the_same_queries_at_20_and_2000_customers(client, world):
     assert response.content.decode().count("data-customer=") == settings.PAGE_SIZE
     assert "data-affected>3<" in response.content.decode()
     assert len(large) == len(small)
+
+
+def test_a_refused_request_shows_the_ticks_and_quantities_again(client, world, acme_expiring):
+    """Nothing typed is lost: the page after the message keeps what was ticked and typed
+    (once: the next visit shows the page as it is)."""
+    assigned_order(world["globex"], 5, world["alice"], expires_at=timezone.now() + timedelta(days=20))
+    client.force_login(world["alice"])
+    acme, globex = world["acme"], world["globex"]
+    data = {"customer": [acme.pk, globex.pk], f"quantity-{acme.pk}": "5", f"quantity-{globex.pk}": "0"}
+    html = client.post(RENEW, data, follow=True).content.decode()
+    assert "Nothing was requested." in html
+    ticked = re.findall(r'<input type="checkbox" name="customer" value="(\d+)"[^>]* checked>', html)
+    assert sorted(map(int, ticked)) == sorted([acme.pk, globex.pk])
+    assert f'name="quantity-{acme.pk}" value="5"' in html and f'name="quantity-{globex.pk}" value="0"' in html
+    again = client.get("/partner/expiring/").content.decode()
+    assert not re.findall(r'name="customer" value="\d+"[^>]* checked', again)
