@@ -123,6 +123,7 @@ class AuditEvent(models.Model):
         TWO_FACTOR_CODE_FAILED = "two_factor.code_failed", "Two-factor code refused"
         TWO_FACTOR_LOCKED_OUT = "two_factor.locked_out", "Two-factor codes paused after failures"
         TWO_FACTOR_REQUIREMENT_CHANGED = "two_factor.requirement_changed", "Two-factor requirement changed"
+        PARTNER_TIME_ZONE_CHANGED = "partner.time_zone_changed", "Partner time zone changed"
         REMINDER_SCHEDULE_CHANGED = "notifications.schedule_changed", "Reminder schedule changed"
         NOTICE_COPIES_CHANGED = "notifications.copies_changed", "Copies of expiry notices changed"
         DIGEST_SUBSCRIPTION_CHANGED = "notifications.digest_changed", "Weekly digest turned on or off"

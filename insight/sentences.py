@@ -252,6 +252,7 @@ SENTENCES: dict[str, str | Callable[[Line], str]] = {
     ),
     Action.DIGEST_SUBSCRIPTION_CHANGED: _digest,
     Action.SEAT_ALERTS_CHANGED: _seat_alerts,
+    Action.PARTNER_TIME_ZONE_CHANGED: "{who} set the partner's time zone to {after} (was {before})",
 }
 
 

@@ -28,6 +28,7 @@ from notifications.forms import (
     format_leads,
 )
 from notifications.models import CustomerNotificationSettings
+from partners.forms import PartnerTimeZoneForm
 from partners.permissions import partner_manager_required
 from partners.services import customers_of
 
@@ -151,6 +152,7 @@ def partner_settings(request):
     )
     context = {"form": form, "partner": partner, "current": current, "overrides": overrides.order_by("customer__name")}
     context |= {"copies_on": digest.copies_on(partner), "digest_on": digest.gets_digest(request.user)}
+    context["time_zone_form"] = PartnerTimeZoneForm(initial={"time_zone": partner.time_zone})
     return render(request, "partners/notification_settings.html", context)
 
 

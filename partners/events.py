@@ -16,3 +16,12 @@ def two_factor_requirement_changed(partner, *, required: bool, actor) -> AuditEv
     return audit.record(
         AuditEvent.Action.TWO_FACTOR_REQUIREMENT_CHANGED, actor=actor, partner=partner, details={"required": required}
     )
+
+
+def time_zone_changed(partner, *, before: str, after: str, actor) -> AuditEvent:
+    return audit.record(
+        AuditEvent.Action.PARTNER_TIME_ZONE_CHANGED,
+        actor=actor,
+        partner=partner,
+        details={"before": before, "after": after},
+    )

@@ -4,7 +4,7 @@ and requiring two-factor sign-in of their managers."""
 from django.db import transaction
 
 from customers.middleware import MANAGED_CUSTOMER_SESSION_KEY
-from customers.models import Customer
+from customers.models import Customer, validate_time_zone
 from partners import events
 from partners.models import Partner
 
@@ -40,4 +40,17 @@ def set_two_factor_requirement(partner, required: bool, *, acting_user) -> bool:
     partner.require_two_factor = required
     if changed:
         events.two_factor_requirement_changed(partner, required=required, actor=acting_user)
+    return bool(changed)
+
+
+def set_time_zone(partner, time_zone: str, *, acting_user) -> bool:
+    """The partner's clock: its weekly digest goes out Monday 08:00 on it, and its
+    Activity and charts read its own events on it. Returns whether it changed; only
+    a change is audited."""
+    validate_time_zone(time_zone)
+    before = partner.time_zone
+    changed = Partner.objects.filter(pk=partner.pk).exclude(time_zone=time_zone).update(time_zone=time_zone)
+    partner.time_zone = time_zone
+    if changed:
+        events.time_zone_changed(partner, before=before, after=time_zone, actor=acting_user)
     return bool(changed)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("manage/exit/", views.exit_manage_mode, name="exit_manage_mode"),
     path("customers/lookup/", views.customer_lookup, name="customer_lookup"),
     path("security/", views.two_factor_requirement, name="two_factor_requirement"),
+    path("time-zone/", views.partner_time_zone, name="time_zone"),
 ]

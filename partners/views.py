@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from partners import services
-from partners.forms import TwoFactorRequirementForm
+from partners.forms import PartnerTimeZoneForm, TwoFactorRequirementForm
 from partners.permissions import partner_manager_required
 from partners.picker import MAX_SEARCH, SHOWN_MATCHES, matching_customers
 
@@ -64,3 +64,17 @@ def customer_lookup(request):
             "more": len(found) > SHOWN_MATCHES,
         }
     )
+
+
+@require_POST
+@partner_manager_required
+def partner_time_zone(request):
+    """Set the partner's time zone (on its Notification settings page)."""
+    form = PartnerTimeZoneForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a time zone from the list. Nothing was changed.")
+    elif services.set_time_zone(request.user.partner, form.cleaned_data["time_zone"], acting_user=request.user):
+        messages.success(request, f"Your time zone is now {form.cleaned_data['time_zone']}.")
+    else:
+        messages.info(request, "The time zone is unchanged.")
+    return redirect("notifications:partner_settings")

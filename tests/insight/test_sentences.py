@@ -22,6 +22,12 @@ ALLOCATED = {"requested": 14, "allocated": 12, "not_allocated": 2, "orders": {"8
 
 # kind: (actor, in manage mode, details as its events.py writes them, the sentence)
 REALISTIC = {
+    Action.PARTNER_TIME_ZONE_CHANGED: (
+        ALICE,
+        False,
+        {"before": "Europe/London", "after": "Europe/Dublin"},
+        "Alice Archer (Northwind Security) set the partner's time zone to Europe/Dublin (was Europe/London)",
+    ),
     Action.LICENCES_RENEWED_EARLY: (
         DANA,
         False,
