@@ -53,6 +53,20 @@ def setup_django(bench_url):
     django.setup()
 
 
+def page_benchmark(doc: str, database: str, run, *, runs: int, runs_help="timed requests per page (median reported)"):
+    """The command line every page benchmark shares: ``--runs`` and ``--keep``, then
+    ``run(args)`` in a throwaway ``database``, served to the test Client's host."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=runs, help=runs_help)
+    parser.add_argument("--keep", action="store_true", help=f"keep the {database} database afterwards")
+    args = parser.parse_args()
+    os.environ["ALLOWED_HOSTS"] = "testserver"  # the test Client's host
+    with throwaway_database(database, keep=args.keep):
+        run(args)
+
+
 @contextmanager
 def throwaway_database(name, *, keep=False):
     """A fresh, empty database ``name`` with Django set up on it; dropped on the way

@@ -16,8 +16,6 @@ runs one query, and counts each page's queries. Target: within 3x the bare view,
 the same number of queries at 10,000 and at 1,000,000 events.
 """
 
-import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -31,8 +29,8 @@ from benchmarks._common import (  # noqa: E402
     count_queries,
     install_urls,
     measure_pages,
+    page_benchmark,
     print_table,
-    throwaway_database,
 )
 
 BENCH_DATABASE = "licences_bench_activity"
@@ -178,13 +176,7 @@ def pages(partner, measured):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=30, help="timed requests per page (median reported)")
-    parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DATABASE} database afterwards")
-    args = parser.parse_args()
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    with throwaway_database(BENCH_DATABASE, keep=args.keep):
-        run(args)
+    page_benchmark(__doc__, BENCH_DATABASE, run, runs=30)
 
 
 def run(args):

@@ -22,8 +22,6 @@ The rate limit is raised for the run (the timing makes thousands of requests a m
 it is still counted, in the Redis of ``API_CACHE_URL`` / ``CELERY_BROKER_URL``.
 """
 
-import argparse
-import os
 import sys
 import time
 from datetime import timedelta
@@ -36,8 +34,8 @@ from benchmarks._common import (  # noqa: E402
     BARE,
     install_urls,
     measure_pages,
+    page_benchmark,
     print_table,
-    throwaway_database,
 )
 from benchmarks.requested_orders import fill_world as fill_partner  # noqa: E402
 from benchmarks.requested_orders import insert_orders  # noqa: E402
@@ -184,14 +182,7 @@ def count_queries(client, url):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=50, help="timed requests per page (median reported)")
-    parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DATABASE} database afterwards")
-    args = parser.parse_args()
-
-    os.environ["ALLOWED_HOSTS"] = "testserver"  # the test Client's host
-    with throwaway_database(BENCH_DATABASE, keep=args.keep):
-        run(args)
+    page_benchmark(__doc__, BENCH_DATABASE, run, runs=50)
 
 
 def run(args):

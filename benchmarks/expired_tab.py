@@ -20,8 +20,6 @@ page's queries. Target: within a small multiple (3x) of the bare view, and the s
 number of queries at 1,000 and at 100,000 learners.
 """
 
-import argparse
-import os
 import sys
 import time
 from datetime import timedelta
@@ -36,8 +34,8 @@ from benchmarks._common import (  # noqa: E402
     deep_url,
     install_urls,
     measure_pages,
+    page_benchmark,
     print_table,
-    throwaway_database,
 )
 
 BENCH_DATABASE = "licences_bench_expired"
@@ -162,14 +160,7 @@ def pages():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=50, help="timed requests per page (median reported)")
-    parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DATABASE} database afterwards")
-    args = parser.parse_args()
-
-    os.environ["ALLOWED_HOSTS"] = "testserver"  # the test Client's host
-    with throwaway_database(BENCH_DATABASE, keep=args.keep):
-        run(args)
+    page_benchmark(__doc__, BENCH_DATABASE, run, runs=50)
 
 
 def run(args):

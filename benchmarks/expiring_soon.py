@@ -27,7 +27,6 @@ Timed runs are rolled back (best of five); peak Python memory (tracemalloc) of e
 service call is measured in a separate run. Target: under 250 MB.
 """
 
-import argparse
 import os
 import resource
 import sys
@@ -47,9 +46,9 @@ from benchmarks._common import (  # noqa: E402
     insert_learners,
     install_urls,
     measure_pages,
+    page_benchmark,
     peak_memory,
     print_table,
-    throwaway_database,
     timed,
 )
 
@@ -211,13 +210,7 @@ def line(label, seconds, floor, memory=None):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=30, help="timed requests per page (median reported)")
-    parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DATABASE} database afterwards")
-    args = parser.parse_args()
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    with throwaway_database(BENCH_DATABASE, keep=args.keep):
-        run(args)
+    page_benchmark(__doc__, BENCH_DATABASE, run, runs=30)
 
 
 def run(args):

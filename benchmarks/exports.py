@@ -17,8 +17,6 @@ and the process's resident set high-water mark (ru_maxrss) before and after one
 export. Target: within 3x the COPY, peak memory under 50 MB.
 """
 
-import argparse
-import os
 import resource
 import sys
 import tracemalloc
@@ -27,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._common import median_ms, throwaway_database  # noqa: E402
+from benchmarks._common import median_ms, page_benchmark  # noqa: E402
 
 BENCH_DATABASE = "licences_bench_exports"
 LEARNERS = 100_000
@@ -87,13 +85,7 @@ def fill_world():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=7, help="timed runs of each (median reported)")
-    parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DATABASE} database afterwards")
-    args = parser.parse_args()
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    with throwaway_database(BENCH_DATABASE, keep=args.keep):
-        run(args)
+    page_benchmark(__doc__, BENCH_DATABASE, run, runs=7, runs_help="timed runs of each (median reported)")
 
 
 def run(args):

@@ -20,8 +20,6 @@ they cost on their own. Target: within 3x the bare view, the same queries at bot
 sizes.
 """
 
-import argparse
-import os
 import sys
 import time
 from datetime import timedelta
@@ -37,8 +35,8 @@ from benchmarks._common import (  # noqa: E402
     insert_learners_sql,
     install_urls,
     measure_pages,
+    page_benchmark,
     print_table,
-    throwaway_database,
 )
 
 BENCH_DATABASE = "licences_bench_charts"
@@ -149,14 +147,7 @@ def overview_without_charts(request):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=20, help="timed requests per page (median reported)")
-    parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DATABASE} database afterwards")
-    args = parser.parse_args()
-
-    os.environ["ALLOWED_HOSTS"] = "testserver"  # the test Client's host
-    with throwaway_database(BENCH_DATABASE, keep=args.keep):
-        run(args)
+    page_benchmark(__doc__, BENCH_DATABASE, run, runs=20)
 
 
 def run(args):

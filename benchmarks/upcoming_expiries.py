@@ -13,8 +13,6 @@ queries, and times the digest's read (notifications.digest.contents). Target: wi
 3x the bare view and the same queries at both sizes.
 """
 
-import argparse
-import os
 import sys
 import time
 from datetime import timedelta
@@ -30,8 +28,8 @@ from benchmarks._common import (  # noqa: E402
     install_urls,
     measure_pages,
     median_ms,
+    page_benchmark,
     print_table,
-    throwaway_database,
 )
 
 BENCH_DATABASE = "licences_bench_renewals"
@@ -117,13 +115,7 @@ def bare_view(request):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=30, help="timed requests per page (median reported)")
-    parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DATABASE} database afterwards")
-    args = parser.parse_args()
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    with throwaway_database(BENCH_DATABASE, keep=args.keep):
-        run(args)
+    page_benchmark(__doc__, BENCH_DATABASE, run, runs=30)
 
 
 def run(args):
