@@ -69,15 +69,15 @@ def at_expiry(order, now=None) -> CarryOver | None:
         done = CarryOver.objects.filter(order_id=order.pk).first()
         if done is not None:
             return done
-        row = setting()
-        if row is None or row.on_since is None or row.on_since > order.expires_at or now < order.expires_at:
-            return None
         try:
             with transaction.atomic(durable=True):
-                seats.lock_pool(customer)
+                seats.lock_pool(customer)  # set_carry_over takes it too: no turn-off slips past
                 done = CarryOver.objects.filter(order_id=order.pk).first()
                 if done is not None:
                     return done
+                row = setting()
+                if row is None or row.on_since is None or row.on_since > order.expires_at:
+                    return None
                 on_order = (
                     reads.with_current_allocation(Learner.objects.filter(status=LearnerStatus.ACTIVE))
                     .filter(current__order_id=order.pk, current__expires_at__lte=now)

@@ -15,6 +15,7 @@ from accounts.models import normalise_email
 from common.search import TRIGRAM, HasAllTrigrams, Trigrams
 from learners.models import Allocation, Learner, LearnerStatus
 from licences.models import LicenceOrder
+from licences.services import EXPIRING_SOON_DAYS, EXPIRING_WINDOWS  # noqa: F401 (EXPIRING_WINDOWS: reads.EXPIRING_WINDOWS)
 
 # The lists' order, and their pages' keyset (common.pagination): the email is unique,
 # the id makes the order total all the same.
@@ -48,9 +49,9 @@ def matching(search: str) -> Q:
     return email | name
 
 
-# The Expiring Soon tab's windows, in days; the first is the default there.
-EXPIRING_WINDOWS = (7, 30, 60, 90)
-DEFAULT_WINDOW = 30
+# The Expiring Soon tab's windows (EXPIRING_WINDOWS, from licences.services, where the
+# overview picks one too) and the one it shows first.
+DEFAULT_WINDOW = EXPIRING_SOON_DAYS
 
 
 def expiring_within(days: int, now=None) -> Q:

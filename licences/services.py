@@ -193,7 +193,14 @@ def free_seats_after(order, now=None) -> int:
     return later.aggregate(free=Sum(F("quantity") - F("allocated_count")))["free"] or 0
 
 
+# The Expiring Soon tab's windows, in days, and the one shown first.
+EXPIRING_WINDOWS = (7, 30, 60, 90)
 EXPIRING_SOON_DAYS = 30
+
+
+def smallest_window(until: datetime, now: datetime) -> int:
+    """The narrowest Expiring Soon window that holds ``until`` (the widest if none)."""
+    return next((d for d in EXPIRING_WINDOWS if until <= now + timedelta(days=d)), EXPIRING_WINDOWS[-1])
 
 
 def next_loss_of_access(customer, now=None, days=EXPIRING_SOON_DAYS, *, pool=None) -> dict | None:
@@ -214,7 +221,7 @@ def next_loss_of_access(customer, now=None, days=EXPIRING_SOON_DAYS, *, pool=Non
         "losing": allocated,
         "expires_at": expires_at,
         "free_later": sum(row[1] - row[2] for row in pool if row[3] > expires_at),
-        "days": next(d for d in (7, 30, 60, 90) if expires_at <= now + timedelta(days=d)),
+        "days": smallest_window(expires_at, now),
     }
 
 

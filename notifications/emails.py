@@ -4,7 +4,6 @@ Django's email API, so any django-anymail backend works. Each returns the provid
 message id where the backend reports one."""
 
 from contextlib import suppress
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -15,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
-from licences.services import free_seats_after
+from licences.services import free_seats_after, smallest_window
 from notifications.models import PartnerNotificationSettings
 
 
@@ -165,8 +164,7 @@ def licence_request_waiting(order, outbox: Outbox | None = None) -> tuple[str, i
 
 def expiring_soon_url(order, now) -> str:
     """The Expiring Soon tab with the smallest window holding the order's expiry."""
-    left = order.expires_at - now
-    days = next((d for d in (7, 30, 60, 90) if left <= timedelta(days=d)), 90)
+    days = smallest_window(order.expires_at, now)
     return f"{absolute_url('learners:expiring')}?days={days}"
 
 

@@ -19,6 +19,7 @@ from licences.models import LicenceOrder, OrderStatus
 from licences.services import request_orders
 from notifications import services
 from notifications.services import RECENTLY_EXPIRED_DAYS, UPCOMING_DAYS
+from partners.services import customers_of
 
 # A partner renews at most this many customers in one go (a page of the table is fewer).
 MAX_RENEWALS_AT_ONCE = 100
@@ -51,7 +52,7 @@ def customers_to_renew(
     has_expiring = LicenceOrder.objects.filter(
         customer=OuterRef("pk"), status=OrderStatus.ASSIGNED, expires_at__gt=since, expires_at__lte=until
     )
-    customers = Customer.objects.filter(partner=partner, is_active=True).filter(Exists(has_expiring))
+    customers = customers_of(partner).filter(Exists(has_expiring))
     if customer is not None:
         customers = customers.filter(pk=customer.pk)
     # Only the orders that count (waiting, or assigned and not expired before the
@@ -122,19 +123,19 @@ def request_renewals(partner, quantities: dict[int, int], *, acting_user) -> lis
     any order's (licences.services.validate_quantity)."""
     if not quantities or len(quantities) > MAX_RENEWALS_AT_ONCE:
         raise ValueError(f"Tick from 1 to {MAX_RENEWALS_AT_ONCE} companies.")
-    customers = Customer.objects.filter(partner=partner, is_active=True).in_bulk(list(quantities))
+    customers = customers_of(partner).in_bulk(list(quantities))
     if len(customers) != len(quantities):
         raise Customer.DoesNotExist("Not one of your companies.")
     pairs = [(customers[pk], quantity) for pk, quantity in quantities.items()]
     return request_orders(pairs, acting_user=acting_user, in_manage_mode=False)
 
 
-def draft_of(post) -> dict:
-    """A refused Request renewal's ticks and typed quantities, bounded, to show again
-    (kept in the session for the next page, so nothing typed is lost)."""
-    ticked = [raw for raw in post.getlist("customer")[: MAX_RENEWALS_AT_ONCE * 2] if raw.isdigit() and len(raw) <= 12]
+def draft_of(ticked_ids: list[str], fields: dict[str, str]) -> dict:
+    """A refused Request renewal's ticks and typed quantities (``quantity-<id>``
+    fields), bounded, to show again: nothing typed is lost."""
+    ticked = [raw for raw in ticked_ids[: MAX_RENEWALS_AT_ONCE * 2] if raw.isdigit() and len(raw) <= 12]
     typed = {}
-    for key, value in post.items():
+    for key, value in fields.items():
         pk = key.removeprefix("quantity-")
         if key.startswith("quantity-") and pk.isdigit() and len(pk) <= 12 and len(typed) < MAX_RENEWALS_AT_ONCE * 2:
             typed[pk] = value[:12]

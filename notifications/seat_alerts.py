@@ -19,7 +19,7 @@ from learners.reads import with_current_allocation
 from licences.services import pool_summary
 from notifications import events, signals
 from notifications.ledger import COMPANY_INACTIVE
-from notifications.models import EmailState, SeatAlert, SeatAlertKind, SeatAlertSettings
+from notifications.models import SeatAlert, SeatAlertKind, SeatAlertSettings
 
 NEARLY_FULL_PERCENT = 90
 
@@ -126,7 +126,3 @@ def why_not_send(alert: SeatAlert) -> str | None:
     if alert.kind == SeatAlertKind.NEARLY_FULL and not alert_at_90_percent(alert.customer):
         return ALERT_TURNED_OFF
     return None
-
-
-def open_alerts():
-    return SeatAlert.objects.filter(state__in=(EmailState.PENDING, EmailState.RETRYING, EmailState.CLAIMED))

@@ -112,7 +112,9 @@ def request_renewals(request):
     back = back if back.startswith("?") and len(back) < 500 else ""
     if not form.is_valid():
         messages.error(request, " ".join(form.non_field_errors()) + " Nothing was requested.")
-        request.session[RENEWAL_DRAFT] = renewals.draft_of(request.POST)  # shown again, ticks and all
+        request.session[RENEWAL_DRAFT] = renewals.draft_of(
+            request.POST.getlist("customer"), request.POST.dict()
+        )  # shown again, ticks and all
         return redirect(reverse("notifications:upcoming_expiries") + back)
     # The page's form carries a one-time key: a double click or a re-sent POST
     # requests nothing twice (Redis's atomic add; kept for a day).

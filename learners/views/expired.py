@@ -111,7 +111,7 @@ def _say_how_it_went(request, outcome, selected):
 # --- Import Allocation ---------------------------------------------------------------------
 
 
-def _window(request, source) -> int | None:
+def _window(source) -> int | None:
     """The Expiring Soon window the import carries (None on Expired Licences)."""
     form = ExpiringSearchForm(source)
     return form.window() if form.is_valid() else None
@@ -119,7 +119,7 @@ def _window(request, source) -> int | None:
 
 def upload_allocation(request, flow: ImportFlow):
     """Import Allocation, step 1: Upload your User CSV File."""
-    days = _window(request, request.GET) if flow.early else None
+    days = _window(request.GET) if flow.early else None
     upload = upload_step(
         request,
         flow.purpose,

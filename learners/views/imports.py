@@ -27,7 +27,6 @@ class ImportFlow:
     tab_label: str
     prefix: str  # of the steps' URL names
     button: str
-    done: str  # what the summary says the learners were
 
     def url(self, step: str) -> str:
         return f"learners:{self.prefix}_{step}"
@@ -59,7 +58,6 @@ RENEW_EXPIRED_FLOW = ImportFlow(
     "Expired Licences",
     "import_allocation",
     "Renew Licences",
-    "renewed",
 )
 RENEW_EARLY_FLOW = ImportFlow(
     CsvUpload.Purpose.RENEW_EARLY,
@@ -67,7 +65,6 @@ RENEW_EARLY_FLOW = ImportFlow(
     "Expiring Soon",
     "renew_early_import",
     "Renew Early",
-    "renewed early",
 )
 
 

@@ -40,7 +40,9 @@ def test_an_unknown_time_zone_changes_nothing_and_says_why(client, world, value)
 @pytest.mark.django_db
 def test_only_partner_managers_set_it_and_only_for_their_own_partner(client, world):
     client.force_login(world["dana"])
-    assert client.post(TIME_ZONE, {"time_zone": "Europe/Dublin"}).status_code in (302, 403)
+    before = Partner.objects.get(pk=world["alice"].partner_id).time_zone
+    assert client.post(TIME_ZONE, {"time_zone": "Europe/Dublin"}).status_code == 403
+    assert Partner.objects.get(pk=world["alice"].partner_id).time_zone == before
     client.force_login(world["charlie"])
     client.post(TIME_ZONE, {"time_zone": "Asia/Tokyo"})
     assert Partner.objects.get(pk=world["charlie"].partner_id).time_zone == "Asia/Tokyo"

@@ -80,3 +80,20 @@ def test_overview_query_count_does_not_grow(client, world, django_assert_max_num
     # timeline), one page of orders, the weekly record; with SETs
     with django_assert_max_num_queries(13):
         client.get("/licences/")
+
+
+def test_learners_losing_access_with_free_licences_later_or_none(client, world):
+    """The overview says who loses access next, and what to do: Renew Early while
+    later orders have free licences, Request Licences when none do."""
+    now = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    soon = assigned(world, 10, allocated=4, expires_at=now + timedelta(days=5))
+    client.force_login(world["dana"])
+    with time_machine.travel(now, tick=False):
+        page = client.get("/licences/").content.decode()
+    assert "4 learners lose access on" in page and f"(order #{soon.pk})" in page
+    assert "No free licences" in page and "Request Licences</a>" in page and "Renew Early</a>" not in page
+
+    assigned(world, 25, allocated=5, expires_at=now + timedelta(days=200))
+    with time_machine.travel(now, tick=False):
+        page = client.get("/licences/").content.decode()
+    assert "20 free licences in later orders" in page and "?days=7" in page and "Renew Early</a>" in page
