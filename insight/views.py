@@ -1,7 +1,6 @@
 """The Activity pages and the CSV exports. Each export checks what its page checks
 (the same guard) and reads only what its page lists, with the page's own filters."""
 
-from datetime import UTC
 
 from django.conf import settings
 from django.shortcuts import redirect, render
@@ -64,7 +63,7 @@ def partner_activity_export(request):
         return redirect(reverse("insight:partner_activity") + f"?{request.GET.urlencode()}")
     events = filterset.qs
     return csv_download(
-        export_filename(partner.name, "activity", timezone.now().astimezone(partner.tzinfo).date()),
+        export_filename(partner.name, "activity", _today(partner)),
         activity.EXPORT_HEADER,
         lambda: activity.export_rows(events, partner=partner),
     )
@@ -87,8 +86,9 @@ def customer_activity_export(request):
 # --- Exports of the customer's pages ------------------------------------------------------
 
 
-def _today(customer):
-    return timezone.now().astimezone(customer.tzinfo).date()
+def _today(company):
+    """Today on the company's clock (a customer's or a partner's): the file's date."""
+    return timezone.now().astimezone(company.tzinfo).date()
 
 
 def _header(header, customer):
@@ -145,7 +145,7 @@ def partner_orders_export(request):
         return redirect(reverse("licences:partner_orders") + f"?{request.GET.urlencode()}")
     filtered = filterset.qs
     return csv_download(
-        export_filename(partner.name, "orders", timezone.now().astimezone(UTC).date()),
+        export_filename(partner.name, "orders", _today(partner)),
         exports.PARTNER_ORDER_HEADER,
         lambda: exports.partner_orders(filtered),
     )
