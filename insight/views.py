@@ -1,7 +1,6 @@
 """The Activity pages and the CSV exports. Each export checks what its page checks
 (the same guard) and reads only what its page lists, with the page's own filters."""
 
-
 from django.conf import settings
 from django.shortcuts import redirect, render
 from django.urls import reverse
