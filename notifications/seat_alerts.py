@@ -105,12 +105,13 @@ def review_pool(customer, now: datetime | None = None) -> list[int]:
 def set_alert_at_90_percent(customer, enabled: bool, *, acting_user) -> bool:
     """Turn the customer's 90 % alert on or off (audited). Returns whether it changed.
     Turned on while already at 90 %, it alerts now; turned off, a pending one is skipped."""
-    before = alert_at_90_percent(customer)
+    # The settings row is locked first, so a double click audits one change, not two.
+    current, _ = SeatAlertSettings.objects.select_for_update().get_or_create(customer=customer)
+    before = current.alert_at_90_percent
     if before == enabled:
         return False
-    SeatAlertSettings.objects.update_or_create(
-        customer=customer, defaults={"alert_at_90_percent": enabled, "updated_at": timezone.now()}
-    )
+    current.alert_at_90_percent, current.updated_at = enabled, timezone.now()
+    current.save(update_fields=["alert_at_90_percent", "updated_at"])
     events.seat_alerts_changed(actor=acting_user, customer=customer, before=before, after=enabled)
     if enabled:
         review_pool(customer)
