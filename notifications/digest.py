@@ -17,8 +17,9 @@ unsubscribe link is theirs), with ``List-Unsubscribe`` and one-click
 ``List-Unsubscribe-Post``. Customer managers' expiry notices are service emails: there
 is no opt-out for them."""
 
-import logging
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import ClassVar
 
 from django.conf import settings
 from django.core import signing
@@ -28,8 +29,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
-from notifications import emails, events, renewals
-from notifications.ledger import claim_timeout, describe, is_transient, retry_backoff
+from notifications import emails, events, renewals, services
+from notifications.ledger import claim_timeout
 from notifications.models import (
     OPEN_STATES,
     DigestOptOut,
@@ -40,8 +41,6 @@ from notifications.models import (
 )
 from partners.models import Partner
 
-logger = logging.getLogger(__name__)
-
 DIGEST_WEEKDAY = 0  # Monday
 DIGEST_TIME = time(8, 0)
 DIGEST_ROWS = 50  # customers (and failed emails) listed; the page has the rest
@@ -49,6 +48,7 @@ FAILED_SINCE = timedelta(days=7)
 UNSUBSCRIBE_SALT = "notifications.digest.unsubscribe"
 NOTHING_TO_REPORT = "Not sent: nothing expires in the next 30 days and no email failed."
 NO_RECIPIENTS = "Not sent: no partner manager gets the digest."
+WEEK_PASSED = "Not sent: its week had passed."
 
 
 # --- When ------------------------------------------------------------------------------------
@@ -86,7 +86,19 @@ def _due(now: datetime):
     return PartnerDigest.objects.filter(state__in=OPEN_STATES, due_at__lte=now).exclude(live_claim)
 
 
-def claim(digest_id: int, now: datetime) -> PartnerDigest | None:
+@dataclass(frozen=True)
+class DigestClaim:
+    """A digest this run holds; recorded through the ledger's own functions
+    (notifications.services), like an order email's claim."""
+
+    email_id: int
+    digest: PartnerDigest
+    attempt: int
+    kind: str = "partner_digest"
+    model: ClassVar = PartnerDigest
+
+
+def claim(digest_id: int, now: datetime) -> DigestClaim | None:
     """Take one digest for this run with one conditional UPDATE, or None when another
     run holds it or it is settled. Only a row of the current week is sent: a retry
     or a claim left over from a week that has passed is skipped."""
@@ -94,11 +106,7 @@ def claim(digest_id: int, now: datetime) -> PartnerDigest | None:
     if not taken:
         return None
     digest = PartnerDigest.objects.select_related("partner").get(pk=digest_id)
-    return digest
-
-
-def _ours(digest: PartnerDigest):
-    return PartnerDigest.objects.filter(pk=digest.pk, state=EmailState.CLAIMED, attempts=digest.attempts)
+    return DigestClaim(email_id=digest.pk, digest=digest, attempt=digest.attempts)
 
 
 def recipients(partner) -> list[User]:
@@ -158,23 +166,20 @@ def _send_one(partner, user, context: dict) -> str:
     return emails.send("partner-digest", [user.email], context, headers=headers)
 
 
-def deliver(digest: PartnerDigest, now: datetime) -> str:
+def deliver(taken: DigestClaim, now: datetime) -> str:
     """Send a claimed digest to each recipient not yet sent it, recording each one,
     and settle the row: sent, skipped (nothing to say or nobody to tell), retrying
     (a transient provider error) or failed."""
-    partner = digest.partner
+    digest, partner = taken.digest, taken.digest.partner
     week_of, _ = digest_moment(partner.tzinfo, now)
     if digest.week_of != week_of or not partner.is_active:
-        _ours(digest).update(state=EmailState.SKIPPED, error="Not sent: its week had passed.")
-        return EmailState.SKIPPED
+        return services.record_skipped(taken, WEEK_PASSED)
     context = contents(partner, now)
     if not context["to_renew"] and not context["failed"]:
-        _ours(digest).update(state=EmailState.SKIPPED, error=NOTHING_TO_REPORT)
-        return EmailState.SKIPPED
+        return services.record_skipped(taken, NOTHING_TO_REPORT)
     people = [u for u in recipients(partner) if u.pk not in digest.sent_to]
     if not people and not digest.sent_to:
-        _ours(digest).update(state=EmailState.SKIPPED, error=NO_RECIPIENTS)
-        return EmailState.SKIPPED
+        return services.record_skipped(taken, NO_RECIPIENTS)
     context |= {
         "partner": partner,
         "expiring_url": emails.absolute_url("notifications:upcoming_expiries"),
@@ -184,17 +189,12 @@ def deliver(digest: PartnerDigest, now: datetime) -> str:
         try:
             _send_one(partner, user, context)
         except Exception as error:
-            if is_transient(error) and digest.attempts < settings.EXPIRY_MAX_SEND_ATTEMPTS:
-                _ours(digest).update(
-                    state=EmailState.RETRYING, due_at=now + retry_backoff(digest.attempts), error=describe(error)
-                )
-                return EmailState.RETRYING
-            _ours(digest).update(state=EmailState.FAILED, error=describe(error))
-            logger.error("Digest %s failed after %s attempt(s): %s", digest.pk, digest.attempts, error)
-            return EmailState.FAILED
-        # Recorded at once: a retry never sends it to this manager again.
-        _ours(digest).update(sent_to=Func(F("sent_to"), Value(user.pk), function="array_append"))
-    _ours(digest).update(state=EmailState.SENT, sent_at=timezone.now(), error="")
+            return services.record_send_error(taken, error, now)
+        # Recorded at once (still this attempt's claim): a retry never sends it to this manager again.
+        PartnerDigest.objects.filter(pk=digest.pk, state=EmailState.CLAIMED, attempts=taken.attempt).update(
+            sent_to=Func(F("sent_to"), Value(user.pk), function="array_append")
+        )
+    services.record(taken, state=EmailState.SENT, sent_at=timezone.now(), error="")
     return EmailState.SENT
 
 

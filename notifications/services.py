@@ -259,7 +259,7 @@ def _recording_pass():
                 cursor.execute("RESET synchronous_commit")
 
 
-def _record(claim, **fields) -> int:
+def record(claim, **fields) -> int:
     """Write the outcome of ``claim``, only if the claim is still this attempt's;
     returns whether it was."""
     table = claim.model._meta.db_table
@@ -282,7 +282,7 @@ def record_sent(claim, message_id: str, recipient_count: int) -> str:
         state, changes = EmailState.SENT, {"sent_at": timezone.now(), "error": ""}
     else:
         state, changes = EmailState.SKIPPED, {"error": NO_RECIPIENTS}
-    updated = _record(
+    updated = record(
         claim, state=state, message_id=(message_id or "")[:255], recipient_count=recipient_count, **changes
     )
     if not updated:
@@ -291,7 +291,7 @@ def record_sent(claim, message_id: str, recipient_count: int) -> str:
 
 
 def record_skipped(claim, reason: str) -> str:
-    _record(claim, state=EmailState.SKIPPED, error=reason)
+    record(claim, state=EmailState.SKIPPED, error=reason)
     return EmailState.SKIPPED
 
 
@@ -301,12 +301,12 @@ def record_send_error(claim, error: BaseException, now: datetime) -> str:
         if claim.kind == EmailKind.REMINDER:
             # A reminder's retry never delays the expiry notice: at expiry it is skipped.
             retry_at = min(retry_at, claim.order.expires_at)
-        _record(claim, state=EmailState.RETRYING, due_at=retry_at, error=describe(error))
+        record(claim, state=EmailState.RETRYING, due_at=retry_at, error=describe(error))
         logger.warning(
             "Email %s, attempt %s failed; retrying at %s: %s", claim.email_id, claim.attempt, retry_at, error
         )
         return EmailState.RETRYING
-    _record(claim, state=EmailState.FAILED, error=describe(error))
+    record(claim, state=EmailState.FAILED, error=describe(error))
     logger.error("Email %s failed after %s attempt(s): %s", claim.email_id, claim.attempt, error)
     return EmailState.FAILED
 
