@@ -40,18 +40,20 @@ def absolute_url(view_name, *args) -> str:
 
 class Outbox:
     """What one pass of the sender shares across its emails: one connection to the
-    email backend (opened once, each email still its own ``send_messages`` call, so
-    each has its own outcome), the managers of each company (looked up once per
-    pass, for a whole batch at a time) and, for reminders, the free seats of later
-    orders (one query per batch). Without ``prepare`` each lookup is made as asked.
+        email backend (opened once, each email still its own ``send_messages`` call, so
+        each has its own outcome), the managers of each company (looked up once per
+        pass, for a whole batch at a time) and, for reminders, the free seats of later
+        orders (one query per batch), and which partners copy their managers on expiry
+    notices (one query per batch). Without ``prepare`` each lookup is made as asked.
 
-    A pass lasts seconds: a manager added meanwhile gets the next pass's emails."""
+        A pass lasts seconds: a manager added meanwhile gets the next pass's emails."""
 
     def __init__(self):
         self.connection = None
         self.customer_managers: dict[int, list[str]] = {}
         self.partner_managers: dict[int, list[str]] = {}
         self.free_later: dict[int, int] = {}
+        self.copying: dict[int, bool] = {}
 
     def __enter__(self):
         self.connection = get_connection()
@@ -63,14 +65,23 @@ class Outbox:
             self.connection.close()
             self.connection = None
 
-    def prepare(self, orders, customer_ids=(), *, reminders=(), now=None) -> None:
+    def prepare(self, orders, customer_ids=(), *, reminders=(), notices=(), now=None) -> None:
         """Look up, in one query each, the managers of these orders' companies (and
-        of ``customer_ids``) not yet known to this pass, and the free seats after
-        each of the ``reminders`` orders."""
+        of ``customer_ids``) not yet known to this pass, the free seats after each of
+        the ``reminders`` orders, and whether the partners of the ``notices`` orders
+        copy their managers on expiry notices."""
         customers = {o.customer_id for o in orders} | set(customer_ids)
         partners = {o.customer.partner_id for o in orders}
         customers -= self.customer_managers.keys()
+        ask_copies = {o.customer.partner_id for o in notices} - self.copying.keys()
         partners -= self.partner_managers.keys()
+        if ask_copies:
+            copying = set(
+                PartnerNotificationSettings.objects.filter(
+                    partner__in=ask_copies, copy_managers_on_expiry=True
+                ).values_list("partner_id", flat=True)
+            )
+            self.copying.update({partner_id: partner_id in copying for partner_id in ask_copies})
         if customers or partners:
             for customer_id in customers:
                 self.customer_managers[customer_id] = []
@@ -100,6 +111,13 @@ class Outbox:
         if partner_id not in self.partner_managers:
             return partner_manager_emails(partner_id)
         return self.partner_managers[partner_id]
+
+    def copies_managers(self, partner_id) -> bool:
+        if partner_id not in self.copying:
+            return PartnerNotificationSettings.objects.filter(
+                partner_id=partner_id, copy_managers_on_expiry=True
+            ).exists()
+        return self.copying[partner_id]
 
     def free_seats_after(self, order, now) -> int:
         if order.pk not in self.free_later:
@@ -226,9 +244,8 @@ def expiry_notice(order, outbox: Outbox | None = None, *, carried_over=None, **e
 
 def notice_copies(partner_id, outbox: Outbox | None = None) -> list[str]:
     """The partner's managers, when the partner copies them on expiry notices."""
-    if not PartnerNotificationSettings.objects.filter(partner_id=partner_id, copy_managers_on_expiry=True).exists():
-        return []
-    return (outbox or Outbox()).managers_of_partner(partner_id)
+    outbox = outbox or Outbox()
+    return outbox.managers_of_partner(partner_id) if outbox.copies_managers(partner_id) else []
 
 
 def _send_expiry_email(name: str, order, extra: dict, outbox: Outbox, cc=()) -> tuple[str, int]:

@@ -396,7 +396,7 @@ def deliver_one(email_id: int, now: datetime, summary: RunSummary | None = None)
 
 def _deliver_batch(email_ids, clock, summary: RunSummary, outbox: emails.Outbox) -> None:
     """Claim a batch in one statement, look up what its emails need in a few more
-    (managers, later free seats), then send and record each: the queries per
+    (managers, later free seats, copies of notices), then send and record each: the queries per
     email stay the same whatever the number of customers or orders."""
     now = clock()
     claims = claim_batch(email_ids, now)
@@ -405,7 +405,8 @@ def _deliver_batch(email_ids, clock, summary: RunSummary, outbox: emails.Outbox)
     if not claims:
         return
     reminders = [c.order for c in claims if c.kind == EmailKind.REMINDER and not c.superseded]
-    outbox.prepare([c.order for c in claims], reminders=reminders, now=now)
+    notices = [c.order for c in claims if c.kind == EmailKind.EXPIRY]
+    outbox.prepare([c.order for c in claims], reminders=reminders, notices=notices, now=now)
     for taken in claims:
         state = deliver(taken, clock(), outbox)
         summary.claimed += 1

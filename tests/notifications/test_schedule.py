@@ -141,6 +141,20 @@ def test_queries_per_notice_are_one_whatever_the_notices_due(world, mailoutbox):
     assert len(nine.statements) == 8 + 2 + 9
 
 
+def test_the_copies_of_notices_are_looked_up_once_per_batch(world, mailoutbox):
+    """Whether each partner copies its managers on expiry notices: one query for the
+    batch's notices, none for its reminders, whatever the number of notices."""
+    people = ((world["acme"], "alice"), (world["globex"], "alice"), (world["initech"], "charlie"))
+    for customer, manager in people * 2:
+        assign(customer, world[manager])
+    run_scheduler(REMINDER_DUE)
+    with CaptureStatements() as queries:
+        run_scheduler(EXPIRES)
+    assert len(sent(EXPIRY_SUBJECT)) == 6
+    copies = [s for s in queries.statements if "notifications_partnernotificationsettings" in s]
+    assert len(copies) == 1
+
+
 def test_the_scan_finds_what_the_queryset_describes(world):
     """The scan's hand-written SQL and the dry run's queryset agree."""
     orders = [assign(world["acme"], world["alice"], at=ASSIGNED + timedelta(hours=h)) for h in range(5)]
