@@ -164,20 +164,6 @@ def bare_select(now, limit):
         return [row[0] for row in cursor.fetchall()]
 
 
-def scan_limiting_set_calls(now, limit):
-    """The scan with django-tenants' TENANT_LIMIT_SET_CALLS on: the connection keeps its
-    search_path instead of sending SET search_path before every query."""
-    from django.conf import settings
-
-    from notifications import services
-
-    settings.TENANT_LIMIT_SET_CALLS = True
-    try:
-        return services.due_email_ids(now, limit)
-    finally:
-        settings.TENANT_LIMIT_SET_CALLS = False
-
-
 def plan_of(now, limit) -> str:
     from django.db import connection
 
@@ -206,7 +192,6 @@ def measure(customer_count, runs):
             runs,
             {
                 "scan": lambda now=now: services.due_email_ids(now, batch),
-                "scan, limit set calls": lambda now=now: scan_limiting_set_calls(now, batch),
                 "bare": lambda now=now: bare_select(now, batch),
             },
         )
@@ -255,18 +240,17 @@ def run(args):
     print("One scan: the selection the periodic task runs, beside a bare indexed SELECT of the same rows")
     header = (
         f"{'customers':>9}  {'situation':<36}{'due':>5}{'batch':>6}{'bare ms':>9}{'scan ms':>9}{'x bare':>7}"
-        f"{'scan* ms':>10}{'x bare':>7}{'queries':>8}"
+        f"{'queries':>8}"
     )
     print(header)
     print("-" * len(header))
     for customer_count, (rows, _, _) in results.items():
         for label, due, batch, times, queries, _ in rows:
-            bare, scan, limited = times["bare"], times["scan"], times["scan, limit set calls"]
+            bare, scan = times["bare"], times["scan"]
             print(
                 f"{customer_count:>9,}  {label:<36}{due:>5}{batch:>6}{bare:>9.3f}{scan:>9.3f}{scan / bare:>7.2f}"
-                f"{limited:>10.3f}{limited / bare:>7.2f}{queries:>8}"
+                f"{queries:>8}"
             )
-    print("scan*: the same, with django-tenants' TENANT_LIMIT_SET_CALLS on (no SET search_path round trip per query).")
     print(f"Plan: {results[CUSTOMER_COUNTS[-1]][0][0][5]}")
     print()
     print("Whole passes (scan, then claim, send to the in-memory backend, record each email), one worker")

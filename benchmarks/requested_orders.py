@@ -161,11 +161,6 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=50, help="timed requests per page (median reported)")
     parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DATABASE} database afterwards")
-    parser.add_argument(
-        "--limit-set-calls",
-        action="store_true",
-        help="turn on django-tenants' TENANT_LIMIT_SET_CALLS (one SET search_path per request, not per query)",
-    )
     args = parser.parse_args()
 
     os.environ["ALLOWED_HOSTS"] = "testserver"  # the test Client's host
@@ -174,12 +169,9 @@ def main():
 
 
 def run(args):
-    from django.conf import settings
     from django.core.management import call_command
     from django.test import Client
 
-    if args.limit_set_calls:
-        settings.TENANT_LIMIT_SET_CALLS = True
     call_command("migrate_schemas", shared=True, verbosity=0)
     install_urls(bare_view)
     partner, manager = fill_world()
@@ -210,7 +202,7 @@ def run(args):
     )
     print(
         f"Queries leave out django-tenants' SET search_path ({'/'.join(map(str, search_paths))} per request"
-        f"{', TENANT_LIMIT_SET_CALLS on' if args.limit_set_calls else ''})."
+        "; TENANT_LIMIT_SET_CALLS: one each time the schema changes)."
     )
     print(
         "The partner owns 1,960 of the 2,000 customers and 98% of the orders. Target: within 3x the bare "
