@@ -159,17 +159,18 @@ def unsubscribe_url(user) -> str:
     return settings.SITE_URL + reverse("notifications:digest_unsubscribe", args=[unsubscribe_token(user)])
 
 
-def _send_one(partner, user, context: dict) -> str:
+def _send_one(partner, user, context: dict, connection=None) -> str:
     link = unsubscribe_url(user)
     headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     context = context | {"user": user, "unsubscribe_url": link, "time_zone": partner.time_zone}
-    return emails.send("partner-digest", [user.email], context, headers=headers)
+    return emails.send("partner-digest", [user.email], context, connection, headers=headers)
 
 
-def deliver(taken: DigestClaim, now: datetime) -> str:
+def deliver(taken: DigestClaim, now: datetime, connection=None) -> str:
     """Send a claimed digest to each recipient not yet sent it, recording each one,
     and settle the row: sent, skipped (nothing to say or nobody to tell), retrying
-    (a transient provider error) or failed."""
+    (a transient provider error) or failed. ``connection``: the pass's connection to
+    the email backend (one is opened per email without it)."""
     digest, partner = taken.digest, taken.digest.partner
     week_of, _ = digest_moment(partner.tzinfo, now)
     if digest.week_of != week_of or not partner.is_active:
@@ -187,7 +188,7 @@ def deliver(taken: DigestClaim, now: datetime) -> str:
     }
     for user in people:
         try:
-            _send_one(partner, user, context)
+            _send_one(partner, user, context, connection)
         except Exception as error:
             return services.record_send_error(taken, error, now)
         # Recorded at once (still this attempt's claim): a retry never sends it to this manager again.
@@ -218,13 +219,17 @@ def send_due_digests(now: datetime | None = None) -> dict:
     now = now or timezone.now()
     planned = plan_due_digests(now)
     outcomes: dict[str, int] = {"planned": planned}
-    for digest_id in list(_due(now).order_by("due_at", "pk").values_list("pk", flat=True)[:200]):
-        digest = claim(digest_id, now)
-        if digest is None:
-            outcomes["held_elsewhere"] = outcomes.get("held_elsewhere", 0) + 1
-            continue
-        state = deliver(digest, now)
-        outcomes[state] = outcomes.get(state, 0) + 1
+    due = list(_due(now).order_by("due_at", "pk").values_list("pk", flat=True)[:200])
+    if not due:
+        return outcomes
+    with emails.Outbox() as outbox:  # one connection to the email backend for the pass
+        for digest_id in due:
+            digest = claim(digest_id, now)
+            if digest is None:
+                outcomes["held_elsewhere"] = outcomes.get("held_elsewhere", 0) + 1
+                continue
+            state = deliver(digest, now, outbox.connection)
+            outcomes[state] = outcomes.get(state, 0) + 1
     return outcomes
 
 

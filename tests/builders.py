@@ -331,6 +331,16 @@ class SlowProviderBackend(EmailBackend):
         return super().send_messages(messages)
 
 
+class CountingBackend(EmailBackend):
+    """The in-memory backend, counting the connections made to it."""
+
+    made = 0
+
+    def __init__(self, *args, **kwargs):
+        CountingBackend.made += 1
+        super().__init__(*args, **kwargs)
+
+
 # --- Races ----------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from notifications import digest
 from notifications.models import DigestOptOut, EmailKind, EmailState, OrderEmail, PartnerDigest
 from tests.builders import (
     EXPIRES,
+    CountingBackend,
     SlowProviderBackend,
     api_error,
     assigned_order,
@@ -129,6 +130,13 @@ def test_the_digest_lists_customers_to_renew_and_failed_emails(world, acme_to_re
     assert "Acme Manufacturing" in html and "Stop the weekly digest" in html
     row = PartnerDigest.objects.get(partner=world["alice"].partner)
     assert (row.state, sorted(row.sent_to)) == ("sent", sorted([world["alice"].pk, world["bob"].pk]))
+
+
+def test_a_pass_sends_every_digest_through_one_connection(world, acme_to_renew, settings):
+    settings.EMAIL_BACKEND = "tests.builders.CountingBackend"
+    CountingBackend.made = 0
+    assert digest.send_due_digests(MONDAY)["sent"] == 1
+    assert len(digests()) == 2 and CountingBackend.made == 1  # two managers, one connection
 
 
 def test_sent_once_per_week_however_many_beats(world, acme_to_renew):

@@ -3,8 +3,6 @@ the expiry notice from expires_at on, each exactly once however often beat runs.
 
 from datetime import timedelta
 
-from django.core.mail.backends.locmem import EmailBackend
-
 from notifications import services
 from notifications.models import EmailKind, EmailState, OrderEmail
 from tests.builders import (
@@ -14,6 +12,7 @@ from tests.builders import (
     REMINDER_DUE,
     REMINDER_SUBJECT,
     CaptureStatements,
+    CountingBackend,
     assign,
     notice,
     run_scheduler,
@@ -166,18 +165,8 @@ def test_the_scan_finds_what_the_queryset_describes(world):
     assert services.due_email_ids(moment, 2) == reminders[:2]
 
 
-class CountingBackend(EmailBackend):
-    """The in-memory backend, counting the connections made to it."""
-
-    made = 0
-
-    def __init__(self, *args, **kwargs):
-        CountingBackend.made += 1
-        super().__init__(*args, **kwargs)
-
-
 def test_a_pass_sends_through_one_connection(world, settings, mailoutbox):
-    settings.EMAIL_BACKEND = f"{__name__}.CountingBackend"
+    settings.EMAIL_BACKEND = "tests.builders.CountingBackend"
     for customer, manager in ((world["acme"], "alice"), (world["globex"], "alice"), (world["initech"], "charlie")):
         assign(customer, world[manager])
     CountingBackend.made = 0
