@@ -8,13 +8,15 @@ commit. Licences know nothing of emails.
 """
 
 import calendar
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Min, Q, Sum
+from django.db.models import BooleanField, Case, Count, ExpressionWrapper, F, Min, Q, Sum, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounts.models import Role
@@ -223,6 +225,55 @@ def next_loss_of_access(customer, now=None, days=EXPIRING_SOON_DAYS, *, pool=Non
         "free_later": sum(row[1] - row[2] for row in pool if row[3] > expires_at),
         "days": smallest_window(expires_at, now),
     }
+
+
+@dataclass(frozen=True)
+class AssignedOrders:
+    """What the Licences overview reads of a customer's orders, in one query."""
+
+    rows: list  # a page of the assigned orders (LicenceOrder, each with ``expired``)
+    pool: list[tuple]  # the valid orders, as ``valid_pool``
+    assigned: int  # every assigned order, valid or expired
+
+    @property
+    def all_expired(self) -> bool:
+        """Rule 5, as ``customer_is_expired``: assigned orders, and none valid."""
+        return self.assigned > 0 and not self.pool
+
+
+def assigned_orders(customer, now, *, offset: int, limit: int) -> AssignedOrders:
+    """The customer's assigned orders in the overview's order, valid ones first
+    (soonest expiry first) then the expired ones (latest first): ``limit`` of them
+    from ``offset`` on, with every valid order (the pool) and the count of them all.
+    One query: the rows are numbered in that order, and those of the page, the valid
+    ones and the first (which carries the count when the page is past the end) come
+    back; a customer holds a handful of valid orders (each lives 12 months)."""
+    is_valid = Q(expires_at__gt=now)
+    listed = (
+        Case(When(is_valid, then=Value(0)), default=Value(1)),
+        Case(When(is_valid, then=F("expires_at"))).asc(nulls_last=True),
+        F("expires_at").desc(),
+        F("id").desc(),
+    )
+    found = list(
+        LicenceOrder.objects.filter(customer=customer, status=OrderStatus.ASSIGNED)
+        .annotate(
+            expired=ExpressionWrapper(~is_valid, output_field=BooleanField()),
+            position=Window(RowNumber(), order_by=listed),
+            assigned=Window(Count("pk")),
+        )
+        .filter(Q(expired=False) | Q(position=1) | Q(position__gt=offset, position__lte=offset + limit))
+        .order_by("position")
+    )
+    pool = sorted(
+        ((o.pk, o.quantity, o.allocated_count, o.expires_at) for o in found if not o.expired),
+        key=lambda row: (row[3], row[0]),  # as valid_pool: soonest expiry, then the oldest order
+    )
+    return AssignedOrders(
+        rows=[o for o in found if offset < o.position <= offset + limit],
+        pool=pool,
+        assigned=found[0].assigned if found else 0,
+    )
 
 
 def with_pool_figures(customers, now=None):
