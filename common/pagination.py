@@ -54,21 +54,45 @@ class Page:
 MAX_PAGE = 10_000
 
 
-def paginate(request, queryset, per_page: int | None = None) -> Page:
-    per_page = per_page or settings.PAGE_SIZE
+@dataclass(frozen=True)
+class PageWindow:
+    """The rows a page asks for: ``limit`` from ``offset`` on, one more than it shows."""
+
+    number: int
+    per_page: int
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.per_page
+
+    @property
+    def limit(self) -> int:
+        return self.per_page + 1
+
+    def page(self, rows: list, query: QueryDict) -> Page:
+        """The page, from the rows read for this window."""
+        return Page(
+            object_list=rows[: self.per_page],
+            number=self.number,
+            per_page=self.per_page,
+            has_next=len(rows) > self.per_page,
+            query=query,
+        )
+
+
+def requested_window(request, per_page: int | None = None) -> PageWindow:
+    """The window of the page the query string asks for (``?page=N``), for a page read
+    some other way than ``paginate`` (the Licences overview's, with other figures)."""
     try:
         number = min(max(int(request.GET.get("page", 1)), 1), MAX_PAGE)
     except ValueError:
         number = 1
-    offset = (number - 1) * per_page
-    rows = list(queryset[offset : offset + per_page + 1])
-    return Page(
-        object_list=rows[:per_page],
-        number=number,
-        per_page=per_page,
-        has_next=len(rows) > per_page,
-        query=request.GET,
-    )
+    return PageWindow(number, per_page or settings.PAGE_SIZE)
+
+
+def paginate(request, queryset, per_page: int | None = None) -> Page:
+    window = requested_window(request, per_page)
+    return window.page(list(queryset[window.offset : window.offset + window.limit]), request.GET)
 
 
 # --- Keyset pagination: deep pages as fast as the first ------------------------------------

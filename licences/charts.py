@@ -20,8 +20,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Count, DateField, Sum
-from django.db.models.functions import Trunc
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from common.local_time import MONTHS, clock
@@ -64,6 +63,17 @@ class Week:
     seats_in_use: int | None  # None: nothing recorded that week
 
 
+SNAPSHOT = SeatSnapshot._meta.db_table
+# Each week's last recorded day (weeks start on Monday, as date_trunc's do). Written
+# out rather than built by the ORM: it is read on every view of the overview.
+WEEK_ENDS = f"""
+    SELECT DISTINCT ON (week) date_trunc('week', day)::date AS week, seats_in_use
+    FROM {SNAPSHOT}
+    WHERE customer_id = %(customer)s AND day >= %(first)s AND day < %(end)s
+    ORDER BY week, day DESC
+"""
+
+
 def seats_in_use_by_week(customer, *, in_use_now: int, now: datetime | None = None) -> list[Week]:
     """The last 52 weeks, oldest first, the current one last. A past week's figure is
     its last recorded day's (its end); the current week's is ``in_use_now`` (the
@@ -72,13 +82,9 @@ def seats_in_use_by_week(customer, *, in_use_now: int, now: datetime | None = No
     today = now.astimezone(customer.tzinfo).date()
     this_monday = today - timedelta(days=today.weekday())
     first_monday = this_monday - timedelta(weeks=WEEKS - 1)
-    recorded = dict(
-        SeatSnapshot.objects.filter(customer=customer, day__gte=first_monday, day__lt=this_monday)
-        .annotate(week=Trunc("day", "week", output_field=DateField()))
-        .order_by("week", "-day")
-        .distinct("week")
-        .values_list("week", "seats_in_use")
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(WEEK_ENDS, {"customer": customer.pk, "first": first_monday, "end": this_monday})
+        recorded = dict(cursor.fetchall())
     weeks = [first_monday + timedelta(weeks=n) for n in range(WEEKS)]
     return [Week(start, in_use_now if start == this_monday else recorded.get(start)) for start in weeks]
 

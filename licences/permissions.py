@@ -1,8 +1,9 @@
 """Guards of the customer's pages, with rule 5: a customer whose orders have all
 expired keeps its managers on the pages needed to renew (``needed_to_renew``); every
-other page (``customer_manager_required``), the Licences overview included, sends
-them to the renewal page, which says so. Partner managers in manage mode are never
-locked out."""
+other page (``customer_manager_required``) sends them to the renewal page, which says
+so. The Licences overview does the same from the orders it reads anyway
+(licences.services.assigned_orders): a query saved on the customer's busiest page.
+Partner managers in manage mode are never locked out."""
 
 from functools import wraps
 

@@ -76,9 +76,10 @@ def test_overview_query_count_does_not_grow(client, world, django_assert_max_num
         assigned(world, n + 1, expires_at=timezone.now() + timedelta(days=n + 1))
     client.force_login(world["dana"])
     client.get("/licences/")
-    # session, user, customer (middleware), the valid orders (summary and expiry
-    # timeline), one page of orders, the weekly record; with SETs
-    with django_assert_max_num_queries(13):
+    # session, user, the assigned orders (one page, the valid ones for the summary,
+    # the loss-of-access line and the expiry timeline, and rule 5's check), the weekly
+    # record; each with its SET search_path
+    with django_assert_max_num_queries(8):
         client.get("/licences/")
 
 
@@ -97,3 +98,45 @@ def test_learners_losing_access_with_free_licences_later_or_none(client, world):
     with time_machine.travel(now, tick=False):
         page = client.get("/licences/").content.decode()
     assert "20 free licences in later orders" in page and "?days=7" in page and "Renew Early</a>" in page
+
+
+def test_every_page_keeps_the_figures_of_every_valid_order(client, world, settings):
+    """The orders, the pool and the loss-of-access line are read in one query: on a
+    later page, and past the last, the figures still count every valid order. Two
+    valid orders expiring together are listed newest first; the older one's learners
+    are named first, as the pool orders them."""
+    settings.PAGE_SIZE = 2
+    now = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    first = assigned(world, 10, allocated=1, expires_at=now + timedelta(days=5))
+    tied = assigned(world, 20, allocated=2, expires_at=now + timedelta(days=5))
+    later = assigned(world, 30, allocated=3, expires_at=now + timedelta(days=100))
+    gone = assigned(world, 7, allocated=7, expires_at=now - timedelta(days=3))
+    older = assigned(world, 8, allocated=8, expires_at=now - timedelta(days=30))
+    client.force_login(world["dana"])
+
+    pages = {}
+    with time_machine.travel(now, tick=False):
+        for number in (1, 2, 3, 9):
+            response = client.get(f"/licences/?page={number}")
+            assert response.status_code == 200
+            summary, losing = response.context["summary"], response.context["losing"]
+            assert (summary["total"], summary["allocated"], summary["free"]) == (60, 6, 54), number
+            assert summary["next_expiry"] == first.expires_at
+            assert (losing["order"].pk, losing["losing"], losing["free_later"]) == (first.pk, 1, 27)
+            page = response.context["page"]
+            pages[number] = ([(o.pk, o.expired) for o in page], page.has_next)
+    assert pages == {
+        1: ([(tied.pk, False), (first.pk, False)], True),
+        2: ([(later.pk, False), (gone.pk, True)], True),
+        3: ([(older.pk, True)], False),
+        9: ([], False),
+    }
+
+
+def test_an_expired_customer_is_sent_to_renewal_from_any_page(client, world, settings):
+    settings.PAGE_SIZE = 2
+    assigned(world, 5, allocated=2, expires_at=timezone.now() - timedelta(hours=1))
+    client.force_login(world["dana"])
+    for url in ("/licences/", "/licences/?page=9"):
+        response = client.get(url)
+        assert (response.status_code, response["Location"]) == (302, "/licences/renewal/"), url
