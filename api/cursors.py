@@ -14,6 +14,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 
 from api.problems import validation_problem
+from common.db import compiled_timestamps
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -97,7 +98,9 @@ class CursorPage:
 
 def page(queryset: QuerySet, ordering: Ordering, cursor: str | None, limit: int) -> CursorPage:
     """One page of ``queryset`` after ``cursor``, in ``ordering``: one query."""
-    return page_of(list(ordering.after(queryset, cursor)[: limit + 1]), ordering, limit)
+    with compiled_timestamps():
+        rows = list(ordering.after(queryset, cursor)[: limit + 1])
+    return page_of(rows, ordering, limit)
 
 
 def page_of(rows: list, ordering: Ordering, limit: int) -> CursorPage:

@@ -42,17 +42,25 @@ _CUSTOMER_SQL = "SELECT {} FROM {}.{} WHERE id = %s AND partner_id = %s AND is_a
 )
 
 
-def partner_customer(request, customer_id: int):
-    """The token's partner's active customer ``customer_id``, checked on every
-    request; any other id (another partner's, or none) is a 404, the same either way."""
-    partner = partner_of(request)
+def active_customer(partner, customer_id: int):
+    """customers_of(partner).filter(pk=customer_id).first(), in one query without SET
+    search_path; its partner is ``partner``."""
     with schema_qualified_cursor() as cursor:
         cursor.execute(_CUSTOMER_SQL, [customer_id, partner.pk])
         row = cursor.fetchone()
     if row is None:
-        raise ApiNotFound("No such customer.")
+        return None
     customer = Customer.from_db(connection.alias, CUSTOMER_FIELDS, row)
-    customer.partner = partner  # the token's, read with it on this request
+    customer.partner = partner
+    return customer
+
+
+def partner_customer(request, customer_id: int):
+    """The token's partner's active customer ``customer_id``, checked on every
+    request; any other id (another partner's, or none) is a 404, the same either way."""
+    customer = active_customer(partner_of(request), customer_id)
+    if customer is None:
+        raise ApiNotFound("No such customer.")
     return customer
 
 

@@ -15,7 +15,15 @@ from accounts.models import Role, User
 from api.auth import read_token, write_token
 from api.cursors import Ordering, page, page_of
 from api.problems import ApiNotFound, field_errors_of_form, validation_problem
-from api.routes._common import CHANGE_PROBLEMS, COMMON_PROBLEMS, MAX_ID, acting_user, partner_customer, partner_of
+from api.routes._common import (
+    CHANGE_PROBLEMS,
+    COMMON_PROBLEMS,
+    MAX_ID,
+    acting_user,
+    active_customer,
+    partner_customer,
+    partner_of,
+)
 from api.schemas import ORDER_VALUES, OrderIn, OrderList, OrderOut, order_dict
 from common.db import PUBLIC, schema_qualified_cursor
 from customers.models import Customer
@@ -61,9 +69,13 @@ _ORDERS_FROM = (
 _REQUESTED_AT, _ID = _column("o", LicenceOrder, "requested_at"), _column("o", LicenceOrder, "id")
 
 
-def _orders_of_status(partner, status: str, cursor: str | None, limit: int):
-    """A page of the partner's orders in ``status`` ("any": all), newest first."""
+def _orders_of_status(partner, status: str, cursor: str | None, limit: int, *, customer=None):
+    """A page of the partner's orders in ``status`` ("any": all), of one of its
+    customers if given, newest first."""
     where, params = [f"{_column('c', Customer, 'partner')} = %s"], [partner.pk]
+    if customer is not None:
+        where.append(f"{_column('o', LicenceOrder, 'customer')} = %s")
+        params.append(customer.pk)
     if status != ANY_STATUS:
         where.append(f"{_column('o', LicenceOrder, 'status')} = %s")
         params.append(status)
@@ -120,15 +132,21 @@ def list_orders(
         )
         if value is not None
     }
-    if not filters:  # only the status, checked by the schema: nothing for the filters' form to check
-        found = _orders_of_status(partner, status, cursor, limit)
+    # One of the partner's customers is applied here, checked as a customer in a path
+    # is (api.routes._common); any other id is left to the form, for its own error.
+    chosen = active_customer(partner, customer) if customer is not None else None
+    if chosen is not None:
+        del filters["customer"]
+    if not filters:  # the status, checked by the schema: nothing for the filters' form to check
+        found = _orders_of_status(partner, status, cursor, limit, customer=chosen)
     else:
+        orders = partner_orders(partner)
+        if chosen is not None:
+            orders = orders.filter(customer=chosen)
         data = QueryDict(mutable=True)
         data.update({"status": status, **filters})
         managers = User.objects.filter(partner=partner, role=Role.PARTNER_MANAGER).order_by("full_name", "email")
-        filterset = RequestedOrderFilter(
-            data, partner_orders(partner), customers=customers_of(partner), managers=managers
-        )
+        filterset = RequestedOrderFilter(data, orders, customers=customers_of(partner), managers=managers)
         if not filterset.is_valid():
             return validation_problem(field_errors_of_form(filterset.form.errors))
         found = page(filterset.qs.values(*ORDER_VALUES), NEWEST_FIRST, cursor, limit)

@@ -134,6 +134,14 @@ def test_the_list_by_status_alone_is_the_filter_sets_own(
         assert written_out == pages(status=status, quantity_min=1), status
         customers = {order["customer"]["id"] for body in written_out for order in body["items"]}
         assert customers and initech.pk not in customers, status
+        of_acme = pages(status=status, customer=acme.pk)
+        assert of_acme == pages(status=status, customer=acme.pk, quantity_min=1), status
+        assert {order["customer"]["id"] for body in of_acme for order in body["items"]} == {acme.pk}, status
+    # A deactivated or another partner's customer is the form's own refusal, with the other filters'.
+    for customer in (globex, initech):
+        refused = api_get(client, "/orders", alice_token, customer=customer.pk, quantity_min=9, quantity_max=3)
+        assert refused.status_code == 422
+        assert [e["field"] for e in refused.json()["errors"]] == ["query.customer", "query.quantity_max"]
 
 
 def test_one_order(client, alice, acme, alice_token):
