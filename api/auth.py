@@ -69,6 +69,16 @@ def note_use(token: ApiToken) -> None:
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
 
 
+def _customer_in_path(request) -> int | None:
+    """The customer id the request's path names (``/customers/{customer_id}/...``), to
+    read with the token; the endpoint checks it all the same (api.routes._common)."""
+    match = request.resolver_match
+    value = match.kwargs.get("customer_id") if match is not None else None
+    if isinstance(value, str) and value.isdigit() and len(value) < 19:  # below 2**63
+        return int(value)
+    return None
+
+
 def authenticate(request) -> ApiToken:
     """The request's live token, checked once per request (the idempotency layer
     may ask first); NotAuthenticated or RateLimited otherwise."""
@@ -79,7 +89,9 @@ def authenticate(request) -> ApiToken:
     connection.set_schema_to_public()
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
-    token = tokens.authenticate(raw.strip()) if scheme.lower() == "bearer" else None
+    token = None
+    if scheme.lower() == "bearer":
+        token = tokens.authenticate(raw.strip(), customer_id=_customer_in_path(request))
     if token is None:
         raise NotAuthenticated
     if check_rate(token) == 1:

@@ -20,11 +20,11 @@ from api.routes._common import (
     COMMON_PROBLEMS,
     MAX_ID,
     acting_user,
-    active_customer,
     partner_customer,
     partner_of,
 )
 from api.schemas import ORDER_VALUES, OrderIn, OrderList, OrderOut, order_dict
+from api.tokens import active_customer
 from common.db import PUBLIC, schema_qualified_cursor
 from customers.models import Customer
 from licences import services
