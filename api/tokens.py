@@ -20,7 +20,7 @@ from accounts.models import User
 from api import events
 from api.error_codes import ApiError, ApiErrorCode
 from api.models import ApiToken, TokenScope
-from common.db import PUBLIC, schema_qualified_cursor
+from common.db import public_table, schema_qualified_cursor
 from customers.models import Customer
 from partners.models import Partner
 
@@ -122,10 +122,6 @@ PARTNER_FIELDS = [field.attname for field in Partner._meta.concrete_fields]
 CUSTOMER_FIELDS = [field.attname for field in Customer._meta.concrete_fields]
 
 
-def _table(model) -> str:
-    return f"{PUBLIC}.{connection.ops.quote_name(model._meta.db_table)}"
-
-
 # The token with its creator and partner, written out: every API request runs it, and
 # the ORM's compiling of a two-join query cost more than the query itself. Its tables
 # are named with their schema, so it needs no SET search_path first (common.db).
@@ -134,19 +130,23 @@ _TOKEN_COLUMNS = ", ".join(
     + [f"u.{name}" for name in USER_FIELDS]
     + [f"p.{name}" for name in PARTNER_FIELDS]
 )
-_TOKEN_FROM = f"{_table(ApiToken)} t JOIN {_table(User)} u ON u.id = t.created_by_id JOIN {_table(Partner)} p ON p.id = t.partner_id"
+_TOKEN_FROM = (
+    f"{public_table(ApiToken)} t JOIN {public_table(User)} u ON u.id = t.created_by_id "
+    f"JOIN {public_table(Partner)} p ON p.id = t.partner_id"
+)
 _LIVE = "t.key_id = %s AND t.revoked_at IS NULL"
 _TOKEN_SQL = f"SELECT {_TOKEN_COLUMNS} FROM {_TOKEN_FROM} WHERE {_LIVE}"  # noqa: S608 (names from the models)
 # The partner's active customer with one id (partners.services.customers_of): alone
-# (api.routes._common), or beside the token for a request whose path names it.
+# (active_customer), or beside the token for a request whose path names it.
 _CUSTOMER_COLUMNS = ", ".join(f"c.{connection.ops.quote_name(name)}" for name in CUSTOMER_FIELDS)
 _CUSTOMER_ID = CUSTOMER_FIELDS.index(Customer._meta.pk.attname)
 _CUSTOMER_SQL = (
-    f"SELECT {_CUSTOMER_COLUMNS} FROM {_table(Customer)} c WHERE c.partner_id = %s AND c.is_active AND c.id = %s"  # noqa: S608
+    f"SELECT {_CUSTOMER_COLUMNS} FROM {public_table(Customer)} c "  # noqa: S608
+    "WHERE c.partner_id = %s AND c.is_active AND c.id = %s"
 )
 _TOKEN_AND_CUSTOMER_SQL = (
     f"SELECT {_TOKEN_COLUMNS}, {_CUSTOMER_COLUMNS} FROM {_TOKEN_FROM} "  # noqa: S608
-    f"LEFT JOIN {_table(Customer)} c ON c.partner_id = t.partner_id AND c.is_active AND c.id = %s WHERE {_LIVE}"
+    f"LEFT JOIN {public_table(Customer)} c ON c.partner_id = t.partner_id AND c.is_active AND c.id = %s WHERE {_LIVE}"
 )
 
 

@@ -24,6 +24,11 @@ TIMESTAMPTZ = psycopg.adapters.types["timestamptz"].oid
 COMPILED_TIMESTAMPTZ_LOADER = psycopg.adapters.get_loader(TIMESTAMPTZ, psycopg.pq.Format.TEXT)
 
 
+def public_table(model) -> str:
+    """``model``'s table named with its schema: ``"public"."app_model"``."""
+    return f"{PUBLIC}.{connection.ops.quote_name(model._meta.db_table)}"
+
+
 def read_timestamps_compiled(cursor) -> None:
     """Read this (Django) cursor's timestamptz columns with psycopg's own loader."""
     cursor.cursor.adapters.register_loader(TIMESTAMPTZ, COMPILED_TIMESTAMPTZ_LOADER)
