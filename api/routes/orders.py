@@ -28,7 +28,7 @@ from api.tokens import active_customer
 from common.db import public_table, schema_qualified_cursor
 from customers.models import Customer
 from licences import services
-from licences.filters import ANY_STATUS, RequestedOrderFilter
+from licences.filters import ANY_STATUS, CUSTOMER_MANAGERS, RequestedOrderFilter, requested_by
 from licences.models import LicenceOrder
 from partners.services import customers_of
 
@@ -40,8 +40,25 @@ def partner_orders(partner):
     return LicenceOrder.objects.filter(customer__partner=partner)
 
 
+def partner_managers(partner):
+    """Who may be chosen as an order's requester, beside the customers' managers."""
+    return User.objects.filter(partner=partner, role=Role.PARTNER_MANAGER).order_by("full_name", "email")
+
+
 def _column(alias, model, name):
     return f"{alias}.{connection.ops.quote_name(model._meta.get_field(name).column)}"
+
+
+# partner_managers(partner).filter(pk=user_id).exists(), written out (no SET search_path).
+_IS_PARTNER_MANAGER_SQL = "SELECT 1 FROM {} u WHERE u.id = %s AND {} = %s AND {} = %s".format(  # noqa: S608
+    public_table(User), _column("u", User, "partner"), _column("u", User, "role")
+)
+
+
+def _is_partner_manager(partner, user_id: int) -> bool:
+    with schema_qualified_cursor() as cursor:
+        cursor.execute(_IS_PARTNER_MANAGER_SQL, [user_id, partner.pk, Role.PARTNER_MANAGER.value])
+        return cursor.fetchone() is not None
 
 
 # The list with no filter but its status (and a customer), written out as the token's
@@ -129,21 +146,29 @@ def list_orders(
         )
         if value is not None
     }
-    # One of the partner's customers is applied here, checked as a customer in a path
-    # is (api.routes._common); any other id is left to the form, for its own error.
+    # A customer or requester the form would accept is applied here, checked without
+    # the query the form's check costs; any other is left to the form, for its error.
     chosen = active_customer(partner, customer) if customer is not None else None
     if chosen is not None:
         del filters["customer"]
-    if not filters:  # the status, checked by the schema: nothing for the filters' form to check
+    requester_chosen = requester is not None and (
+        requester == CUSTOMER_MANAGERS or _is_partner_manager(partner, int(requester))
+    )
+    if requester_chosen:
+        del filters["requester"]
+    if not filters and not requester_chosen:  # nothing for the form to check (the schema checked the status)
         found = _orders_of_status(partner, status, cursor, limit, customer=chosen)
     else:
         orders = partner_orders(partner)
         if chosen is not None:
             orders = orders.filter(customer=chosen)
+        if requester_chosen:
+            orders = requested_by(orders, requester)
         data = QueryDict(mutable=True)
         data.update({"status": status, **filters})
-        managers = User.objects.filter(partner=partner, role=Role.PARTNER_MANAGER).order_by("full_name", "email")
-        filterset = RequestedOrderFilter(data, orders, customers=customers_of(partner), managers=managers)
+        filterset = RequestedOrderFilter(
+            data, orders, customers=customers_of(partner), managers=partner_managers(partner)
+        )
         if not filterset.is_valid():
             return validation_problem(field_errors_of_form(filterset.form.errors))
         found = page(filterset.qs.values(*ORDER_VALUES), NEWEST_FIRST, cursor, limit)

@@ -87,6 +87,19 @@ def test_the_requested_orders_filters(client, alice, bob, acme, globex, dana, al
     assert refused.json()["errors"][0]["field"] == "query.quantity_max"
 
 
+def test_a_requester_not_the_partners_is_the_forms_refusal(client, alice, charlie, acme, dana, alice_token):
+    """The customers' managers and the partner's own are checked without the form
+    (api.routes.orders); anyone else, another partner's manager or a customer's, is
+    the form's refusal, beside the other filters' errors."""
+    order_for(acme, alice, 5)
+    for who in (charlie.pk, dana.pk, 999999):
+        refused = api_get(client, "/orders", alice_token, requester=who, quantity_min=9, quantity_max=3)
+        assert refused.status_code == 422, who
+        errors = [(e["field"], e["code"]) for e in refused.json()["errors"]]
+        assert errors == [("query.requester", "invalid_choice"), ("query.quantity_max", "invalid")], who
+    assert [o["quantity"] for o in api_get(client, "/orders", alice_token, requester=alice.pk).json()["items"]] == [5]
+
+
 def test_cursor_pages_walk_the_whole_list_once(client, alice, acme, alice_token):
     made = [order_for(acme, alice, n + 1).pk for n in range(7)]
     seen, cursor = [], None
