@@ -25,22 +25,37 @@ def cache():
     return caches["api"]
 
 
+# INCR, and EXPIRE on a window's first request, as one command (atomic, one round
+# trip, and no MULTI/EXEC around it; EXPIRE NX would need Redis 7).
+_COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+
+
+def _count_script(store):
+    """The script, on a Redis client of the "api" cache made once per cache object
+    (Django's ``get_client`` makes a client on every call)."""
+    script = getattr(store, "_api_count_script", None)
+    if script is None:
+        client = store._cache.get_client(write=True)  # noqa: SLF001 (Django's Redis client)
+        script = store._api_count_script = client.register_script(_COUNT_SCRIPT)
+    return script
+
+
 def check_rate(token: ApiToken, now: float | None = None) -> int:
     """Count this request against the token's limit for the current minute (a fixed
     window, in Redis, shared by every web process); RateLimited once it is over.
     Returns the request's number in its window.
 
-    One round trip: INCR and EXPIRE in a transaction, on the "api" cache's own Redis
-    client (Django's ``cache.incr`` asks EXISTS first, and the window's first request
-    would need an ADD as well)."""
+    One round trip: a script that increments the window's key and, on its first
+    request, sets the key to expire (each window has its own key)."""
     now = now if now is not None else time.time()
     window = int(now // WINDOW_SECONDS)
     store = cache()
     key = store.make_and_validate_key(f"rate:{token.key_id}:{window}")
-    pipeline = store._cache.get_client(key, write=True).pipeline()  # noqa: SLF001 (Django's Redis client)
-    pipeline.incr(key)
-    pipeline.expire(key, WINDOW_SECONDS + 5)  # each window has its own key (EXPIRE NX needs Redis 7)
-    count = pipeline.execute()[0]
+    count = _count_script(store)(keys=[key], args=[WINDOW_SECONDS + 5])
     limit = settings.API_RATE_LIMIT_PER_MINUTE
     if count > limit:
         retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
@@ -54,6 +69,16 @@ def note_use(token: ApiToken) -> None:
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
 
 
+def _customer_in_path(request) -> int | None:
+    """The customer id the request's path names (``/customers/{customer_id}/...``), to
+    read with the token; the endpoint checks it all the same (api.routes._common)."""
+    match = request.resolver_match
+    value = match.kwargs.get("customer_id") if match is not None else None
+    if isinstance(value, str) and value.isdigit() and len(value) < 19:  # below 2**63
+        return int(value)
+    return None
+
+
 def authenticate(request) -> ApiToken:
     """The request's live token, checked once per request (the idempotency layer
     may ask first); NotAuthenticated or RateLimited otherwise."""
@@ -64,7 +89,9 @@ def authenticate(request) -> ApiToken:
     connection.set_schema_to_public()
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
-    token = tokens.authenticate(raw.strip()) if scheme.lower() == "bearer" else None
+    token = None
+    if scheme.lower() == "bearer":
+        token = tokens.authenticate(raw.strip(), customer_id=_customer_in_path(request))
     if token is None:
         raise NotAuthenticated
     if check_rate(token) == 1:

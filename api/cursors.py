@@ -14,6 +14,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 
 from api.problems import validation_problem
+from common.db import compiled_timestamps
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -61,6 +62,20 @@ class Ordering:
             raise BadCursor from None
         return first, second
 
+    def sql_after(self, first: str, second: str) -> str:
+        """``after``'s condition for SQL written out, over columns ``first`` and
+        ``second``; its parameters are ``sql_params(cursor)``."""
+        op = "<" if self.descending else ">"
+        return f"{first} {op}= %s AND ({first} {op} %s OR {second} {op} %s)"
+
+    def sql_params(self, cursor: str) -> list:
+        first, second = self.decode(cursor)
+        return [first, first, second]
+
+    def sql_order_by(self, first: str, second: str) -> str:
+        direction = " DESC" if self.descending else ""
+        return f"{first}{direction}, {second}{direction}"
+
     def after(self, queryset: QuerySet, cursor: str | None) -> QuerySet:
         if cursor:
             first, second = self.decode(cursor)
@@ -83,7 +98,14 @@ class CursorPage:
 
 def page(queryset: QuerySet, ordering: Ordering, cursor: str | None, limit: int) -> CursorPage:
     """One page of ``queryset`` after ``cursor``, in ``ordering``: one query."""
-    rows = list(ordering.after(queryset, cursor)[: limit + 1])
+    with compiled_timestamps():
+        rows = list(ordering.after(queryset, cursor)[: limit + 1])
+    return page_of(rows, ordering, limit)
+
+
+def page_of(rows: list, ordering: Ordering, limit: int) -> CursorPage:
+    """The page of ``rows``, read in ``ordering`` with one row more than ``limit``
+    (which tells that there is a next page)."""
     more = len(rows) > limit
     rows = rows[:limit]
     return CursorPage(rows=rows, next_cursor=ordering.encode(rows[-1]) if more and rows else None)

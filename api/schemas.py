@@ -240,18 +240,29 @@ class ExpiredLearnerList(Schema):
     next_cursor: str | None
 
 
-def learner_dict(learner, *, state=None, expires_at=None) -> dict:
+# What a learner's row holds, from learners.reads.learners_with_licence.
+LEARNER_VALUES = (
+    "id",
+    "email",
+    "name",
+    "status",
+    "created_at",
+    "deactivated_at",
+    "licence_state",
+    "licence_expires_at",
+)
+
+
+def learner_dict(values: dict) -> dict:
+    """A learner from a ``.values(*LEARNER_VALUES)`` row."""
     return {
-        "id": learner.pk,
-        "email": learner.email,
-        "name": learner.name,
-        "status": learner.status,
-        "created_at": learner.created_at,
-        "deactivated_at": learner.deactivated_at,
-        "licence": {
-            "state": state or getattr(learner, "licence_state", "none"),
-            "expires_at": expires_at if expires_at is not None else getattr(learner, "licence_expires_at", None),
-        },
+        "id": values["id"],
+        "email": values["email"],
+        "name": values["name"],
+        "status": values["status"],
+        "created_at": values["created_at"],
+        "deactivated_at": values["deactivated_at"],
+        "licence": {"state": values["licence_state"], "expires_at": values["licence_expires_at"]},
     }
 
 

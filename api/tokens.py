@@ -20,6 +20,8 @@ from accounts.models import User
 from api import events
 from api.error_codes import ApiError, ApiErrorCode
 from api.models import ApiToken, TokenScope
+from common.db import public_table, schema_qualified_cursor
+from customers.models import Customer
 from partners.models import Partner
 
 TOKEN_PREFIX = "lic_"
@@ -117,43 +119,90 @@ USER_FIELDS = [
     in ("id", "email", "full_name", "role", "partner_id", "customer_id", "is_active", "is_staff", "is_superuser")
 ]
 PARTNER_FIELDS = [field.attname for field in Partner._meta.concrete_fields]
+CUSTOMER_FIELDS = [field.attname for field in Customer._meta.concrete_fields]
+
+
 # The token with its creator and partner, written out: every API request runs it, and
-# the ORM's compiling of a two-join query cost more than the query itself.
-_TOKEN_SQL = "SELECT {} FROM {} t JOIN {} u ON u.id = t.created_by_id JOIN {} p ON p.id = t.partner_id WHERE t.key_id = %s AND t.revoked_at IS NULL".format(  # noqa: S608 (names from the models)
-    ", ".join(
-        [f"t.{name}" for name in TOKEN_FIELDS]
-        + [f"u.{name}" for name in USER_FIELDS]
-        + [f"p.{name}" for name in PARTNER_FIELDS]
-    ),
-    ApiToken._meta.db_table,
-    User._meta.db_table,
-    Partner._meta.db_table,
+# the ORM's compiling of a two-join query cost more than the query itself. Its tables
+# are named with their schema, so it needs no SET search_path first (common.db).
+_TOKEN_COLUMNS = ", ".join(
+    [f"t.{name}" for name in TOKEN_FIELDS]
+    + [f"u.{name}" for name in USER_FIELDS]
+    + [f"p.{name}" for name in PARTNER_FIELDS]
+)
+_TOKEN_FROM = (
+    f"{public_table(ApiToken)} t JOIN {public_table(User)} u ON u.id = t.created_by_id "
+    f"JOIN {public_table(Partner)} p ON p.id = t.partner_id"
+)
+_LIVE = "t.key_id = %s AND t.revoked_at IS NULL"
+_TOKEN_SQL = f"SELECT {_TOKEN_COLUMNS} FROM {_TOKEN_FROM} WHERE {_LIVE}"  # noqa: S608 (names from the models)
+# The partner's active customer with one id (partners.services.customers_of): alone
+# (active_customer), or beside the token for a request whose path names it.
+_CUSTOMER_COLUMNS = ", ".join(f"c.{connection.ops.quote_name(name)}" for name in CUSTOMER_FIELDS)
+_CUSTOMER_ID = CUSTOMER_FIELDS.index(Customer._meta.pk.attname)
+_CUSTOMER_SQL = (
+    f"SELECT {_CUSTOMER_COLUMNS} FROM {public_table(Customer)} c "  # noqa: S608
+    "WHERE c.partner_id = %s AND c.is_active AND c.id = %s"
+)
+_TOKEN_AND_CUSTOMER_SQL = (
+    f"SELECT {_TOKEN_COLUMNS}, {_CUSTOMER_COLUMNS} FROM {_TOKEN_FROM} "  # noqa: S608
+    f"LEFT JOIN {public_table(Customer)} c ON c.partner_id = t.partner_id AND c.is_active AND c.id = %s WHERE {_LIVE}"
 )
 
 
-def _live_token_row(key_id: str) -> ApiToken | None:
-    with connection.cursor() as cursor:
-        cursor.execute(_TOKEN_SQL, [key_id])
+def _customer(row, partner) -> Customer | None:
+    if row[_CUSTOMER_ID] is None:  # no such customer of the partner's (the left join's empty side)
+        return None
+    customer = Customer.from_db(connection.alias, CUSTOMER_FIELDS, row)
+    customer.partner = partner
+    return customer
+
+
+def active_customer(partner, customer_id: int) -> Customer | None:
+    """customers_of(partner).filter(pk=customer_id).first(), its partner ``partner``:
+    one query, without SET search_path."""
+    with schema_qualified_cursor() as cursor:
+        cursor.execute(_CUSTOMER_SQL, [partner.pk, customer_id])
+        row = cursor.fetchone()
+    return _customer(row, partner) if row is not None else None
+
+
+def _live_token_row(key_id: str, customer_id: int | None) -> ApiToken | None:
+    with schema_qualified_cursor() as cursor:
+        if customer_id is None:
+            cursor.execute(_TOKEN_SQL, [key_id])
+        else:
+            cursor.execute(_TOKEN_AND_CUSTOMER_SQL, [customer_id, key_id])
         row = cursor.fetchone()
     if row is None:
         return None
-    t, u = len(TOKEN_FIELDS), len(TOKEN_FIELDS) + len(USER_FIELDS)
+    t, u, p = (
+        len(TOKEN_FIELDS),
+        len(TOKEN_FIELDS) + len(USER_FIELDS),
+        len(TOKEN_FIELDS) + len(USER_FIELDS) + len(PARTNER_FIELDS),
+    )
     token = ApiToken.from_db(connection.alias, TOKEN_FIELDS, row[:t])
     user = User.from_db(connection.alias, USER_FIELDS, row[t:u])
-    partner = Partner.from_db(connection.alias, PARTNER_FIELDS, row[u:])
+    partner = Partner.from_db(connection.alias, PARTNER_FIELDS, row[u:p])
     user.partner = partner if user.partner_id == partner.pk else user.partner
     token.created_by, token.partner = user, partner
+    if customer_id is not None:
+        token.customer_read = (customer_id, _customer(row[p:], partner))
     return token
 
 
-def authenticate(raw: str, now=None) -> ApiToken | None:
+def authenticate(raw: str, now=None, *, customer_id: int | None = None) -> ApiToken | None:
     """The live token ``raw`` is, with its partner and creator loaded, in one query;
     None for anything else: unknown, wrong secret, revoked, expired, its creator no
-    longer an active manager of its partner, or the partner deactivated."""
+    longer an active manager of its partner, or the partner deactivated.
+
+    With ``customer_id`` (the customer a request's path names), the same query reads
+    that customer if it is the partner's and active: ``token.customer_read`` is
+    ``(customer_id, the customer or None)``, for api.routes._common.partner_customer."""
     key_id = parse(raw)
     if key_id is None:
         return None
-    token = _live_token_row(key_id)
+    token = _live_token_row(key_id, customer_id)
     if token is None or not hmac.compare_digest(token.secret_hash, hash_token(raw)):
         return None
     if token.is_expired(now) or not acts_for(token.created_by, token.partner):

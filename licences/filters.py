@@ -66,6 +66,14 @@ class CustomerFilter(django_filters.Filter):
 CUSTOMER_MANAGERS = "customers"
 
 
+def requested_by(orders, requester: str):
+    """The orders ``requester`` requested: the customers' own managers
+    (``CUSTOMER_MANAGERS``), or one partner manager, by id (the Requested by filter)."""
+    if requester == CUSTOMER_MANAGERS:
+        return orders.filter(requested_by__role=Role.CUSTOMER_MANAGER)
+    return orders.filter(requested_by_id=int(requester))
+
+
 def _requester_choices(managers):
     """Who may have requested an order: one of the partner's managers (in manage mode),
     by name, or the customer's own managers. A short list, whatever the number of
@@ -188,9 +196,7 @@ class RequestedOrderFilter(django_filters.FilterSet):
         return queryset.filter(LessThanOrEqual(_requested_on(), day), requested_at__lt=latest)
 
     def filter_requester(self, queryset, name, value):
-        if value == CUSTOMER_MANAGERS:
-            return queryset.filter(requested_by__role=Role.CUSTOMER_MANAGER)
-        return queryset.filter(requested_by_id=int(value))
+        return requested_by(queryset, value)
 
     # --- for the page --------------------------------------------------------------
     def active_filters(self) -> list[dict]:

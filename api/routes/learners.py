@@ -13,6 +13,7 @@ from api.cursors import Ordering, page
 from api.problems import ApiNotFound
 from api.routes._common import CHANGE_PROBLEMS, COMMON_PROBLEMS, MAX_ID, acting_user, partner_customer
 from api.schemas import (
+    LEARNER_VALUES,
     NO_NUL,
     ExpiredLearnerList,
     LearnerAddedOut,
@@ -32,7 +33,7 @@ BY_EMAIL = Ordering("email", "id")
 def _learner(customer, learner_id) -> dict:
     """One learner with their licence, read in the customer's schema."""
     with customer:
-        learner = reads.learners_with_licence().filter(pk=learner_id).first()
+        learner = reads.learners_with_licence().filter(pk=learner_id).values(*LEARNER_VALUES).first()
     if learner is None:
         raise ApiNotFound("No such learner.")
     return learner_dict(learner)
@@ -57,8 +58,8 @@ def list_learners(
         learners = reads.learners_with_licence(search.strip(), licence or "", now)
         if expires_within_days is not None:
             learners = learners.filter(reads.expiring_within(expires_within_days, now))
-        found = page(learners, BY_EMAIL, cursor, limit)
-    return {"items": [learner_dict(learner) for learner in found.rows], "next_cursor": found.next_cursor}
+        found = page(learners.values(*LEARNER_VALUES), BY_EMAIL, cursor, limit)
+    return {"items": [learner_dict(row) for row in found.rows], "next_cursor": found.next_cursor}
 
 
 @router.get(

@@ -30,6 +30,19 @@ def test_customers_with_their_pool_figures(client, alice, acme, globex, alice_to
     assert one["pool"] == {**one["pool"], "total": 10, "allocated": 4, "free": 6}
 
 
+def test_a_deactivated_customer_is_not_found_from_the_next_request(client, alice, acme, alice_token):
+    make_learners(acme, 1)
+    paths = [f"/customers/{acme.pk}", f"/customers/{acme.pk}/learners", f"/customers/{acme.pk}/learners/expired"]
+    assert [api_get(client, path, alice_token).status_code for path in paths] == [200, 200, 200]
+    acme.is_active = False
+    acme.save()
+    for path in paths:
+        response = api_get(client, path, alice_token)
+        assert response.status_code == 404 and response.json()["code"] == "not_found", path
+    added = api_post(client, f"/customers/{acme.pk}/learners", alice_token, {"email": "late@acme.test"})
+    assert added.status_code == 404
+
+
 def test_add_a_learner_who_gets_a_free_seat(client, alice, acme, alice_token):
     assigned_order(acme, 1, alice)
     response = api_post(

@@ -28,3 +28,4 @@ def test_the_count_lives_in_redis(settings, alice, acme, client):
     prefix = settings.CACHES["api"]["KEY_PREFIX"]
     (key,) = server.keys(f"{prefix}:*:rate:{token.split('_')[1]}:*")
     assert caches["api"].get(key.decode().split(":", 2)[2]) == 2
+    assert 0 < server.ttl(key) <= 65  # the window's key goes when the window has passed

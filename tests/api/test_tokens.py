@@ -65,9 +65,10 @@ def test_a_right_key_id_with_a_wrong_secret_is_401(client, alice, acme):
 
 def test_a_revoked_token_stops_at_once(client, alice, bob, acme):
     token = make_token(alice)
-    assert api_get(client, "/customers", token).status_code == 200
+    paths = ["/customers", f"/customers/{acme.pk}/learners"]  # a path naming a customer is read with the token
+    assert [api_get(client, path, token).status_code for path in paths] == [200, 200]
     revoke_token(alice.partner, ApiToken.objects.get().pk, acting_user=bob)
-    assert api_get(client, "/customers", token).status_code == 401
+    assert [api_get(client, path, token).status_code for path in paths] == [401, 401]
     event = AuditEvent.objects.get(action=AuditEvent.Action.API_TOKEN_REVOKED)
     assert event.actor == bob
 
@@ -77,6 +78,7 @@ def test_an_expired_token_is_refused(client, alice, acme):
     assert api_get(client, "/customers", token).status_code == 200
     with time_machine.travel(timezone.now() + timedelta(days=30, seconds=1)):
         assert api_get(client, "/customers", token).status_code == 401
+        assert api_get(client, f"/customers/{acme.pk}/learners", token).status_code == 401
 
 
 @pytest.mark.parametrize("change", ["creator_deactivated", "creator_moved", "partner_deactivated"])
@@ -92,6 +94,7 @@ def test_a_token_dies_with_its_creators_membership_or_its_partner(client, alice,
         acme.partner.is_active = False
         acme.partner.save()
     assert api_get(client, "/customers", token).status_code == 401
+    assert api_get(client, f"/customers/{acme.pk}/learners", token).status_code == 401
 
 
 def test_only_the_partners_managers_make_tokens(alice, dana, charlie):
