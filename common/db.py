@@ -1,10 +1,11 @@
 """Reading rows for less: statements that name every table with its schema, and
 timestamps read by psycopg's compiled loader.
 
-django-tenants sends ``SET search_path`` before every cursor's first statement: a
-round trip of its own, as long as a small query. A statement whose tables are all
-written ``"public".table`` reads the same whatever the search path is, so it can
-skip it (as notifications.services does for its scan).
+django-tenants sends ``SET search_path`` before a cursor's first statement whenever
+the schema was changed since it last set it (every request and every ``with
+customer:`` changes it): a round trip of its own, as long as a small query. A
+statement whose tables are all written ``"public".table`` reads the same whatever
+the search path is, so it can skip it (the API's token check, the sender's scans).
 
 Django reads every ``timestamptz`` through a loader of its own written in Python
 (to label the result with the connection's time zone), which costs a list's page

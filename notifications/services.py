@@ -52,9 +52,9 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.models import Prefetch, Q
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name
 
 from accounts.models import Role, User
+from common.db import PUBLIC, schema_qualified_cursor
 from learners import carry_over
 from licences.models import LicenceOrder, OrderStatus
 from licences.services import pool_summary
@@ -64,7 +64,6 @@ from notifications.models import OPEN_STATES, EmailKind, EmailState, OrderEmail,
 from notifications.planning import SCHEDULE_CHANGED
 
 logger = logging.getLogger(__name__)
-PUBLIC = connection.ops.quote_name(get_public_schema_name())
 
 UPCOMING_DAYS = 30
 RECENTLY_EXPIRED_DAYS = 7
@@ -91,7 +90,7 @@ def due_emails(now: datetime, limit: int):
 # out: one range read of the partial index on due_at, no join, and none of the
 # ORM's per-call compiling (half the time of a sub-millisecond query). The table is
 # named with its schema (the ledger is in the public one), so the scan needs no
-# SET search_path first: see ``_schema_qualified_cursor``.
+# SET search_path first: see ``common.db.schema_qualified_cursor``.
 _SCAN_SQL = f"""
 SELECT id FROM {PUBLIC}.notifications_orderemail
 WHERE due_at <= %(now)s AND state IN ('pending', 'claimed', 'retrying')
@@ -101,27 +100,9 @@ LIMIT %(limit)s
 """
 
 
-@contextmanager
-def _schema_qualified_cursor():
-    """A cursor for a statement that names each table with its schema, which reads
-    the same whatever the search path: django-tenants' SET search_path before it (a
-    round trip as long as the scan itself) is skipped for this cursor only, through
-    django-tenants' own guard against setting it while it sets it."""
-    guarded = hasattr(connection, "_setting_search_path")
-    previous = getattr(connection, "_setting_search_path", False)
-    if guarded:
-        connection._setting_search_path = True
-    try:
-        with connection.cursor() as cursor:
-            yield cursor
-    finally:
-        if guarded:
-            connection._setting_search_path = previous
-
-
 def due_email_ids(now: datetime, limit: int) -> list[int]:
     """The scan: ids of the emails due, oldest first, at most ``limit``."""
-    with _schema_qualified_cursor() as cursor:
+    with schema_qualified_cursor() as cursor:
         cursor.execute(_SCAN_SQL, {"now": now, "stale_before": now - claim_timeout(), "limit": limit})
         return [email_id for (email_id,) in cursor.fetchall()]
 
@@ -492,7 +473,7 @@ class AlertClaim:
 
 def due_alert_ids(now: datetime, limit: int) -> list[int]:
     """The seat alerts due, oldest first: the scan's partial index, like the order emails'."""
-    with _schema_qualified_cursor() as cursor:
+    with schema_qualified_cursor() as cursor:
         cursor.execute(_ALERT_SCAN_SQL, {"now": now, "stale_before": now - claim_timeout(), "limit": limit})
         return [alert_id for (alert_id,) in cursor.fetchall()]
 
