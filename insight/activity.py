@@ -11,6 +11,7 @@ Pagination walks (at, id) downwards with a row comparison, ``(at, id) < (â€¦, â€
 which PostgreSQL runs as a range of the indexes on (partner | customer | actor,
 [action,] at, id): no COUNT and no OFFSET, so page 1,000 costs what page 1 costs."""
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,7 +32,17 @@ Action = AuditEvent.Action
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CURSOR = re.compile(r"^(\d{1,17})\.(\d{1,18})$")
 UTC_ZONE = ZoneInfo("UTC")
-RELATED = ("actor__partner", "actor__customer", "customer")
+# What a row shows, and no column more (every row is read on every page): the event,
+# who did it with their company's name, and the customer's name, clock and state.
+EVENT_FIELDS = ("at", "action", "details", "in_manage_mode", "partner_id", "customer_id")
+ACTOR_FIELDS = (
+    "actor__full_name",
+    "actor__email",
+    "actor__role",
+    "actor__partner__name",
+    "actor__customer__name",
+)
+CUSTOMER_FIELDS = ("customer__name", "customer__time_zone", "customer__is_active")
 
 
 def partner_events(partner):
@@ -42,8 +53,17 @@ def customer_events(customer):
     return AuditEvent.objects.filter(customer=customer)
 
 
-def newest_first(events):
-    return events.select_related(*RELATED).order_by("-at", "-id")
+def newest_first(events, *, customer=None):
+    """``events`` newest first, with what their rows show. A customer's log is all
+    ``customer``'s own: its row is not joined again (``entries`` puts it back)."""
+    if customer is not None:
+        related, fields = ("actor__partner", "actor__customer"), EVENT_FIELDS + ACTOR_FIELDS
+    else:
+        related, fields = (
+            ("actor__partner", "actor__customer", "customer"),
+            EVENT_FIELDS + ACTOR_FIELDS + CUSTOMER_FIELDS,
+        )
+    return events.select_related(*related).only(*fields).order_by("-at", "-id")
 
 
 # --- Keyset pagination ---------------------------------------------------------------
@@ -189,47 +209,45 @@ def _id(event, key):
     return value if isinstance(value, int) and 0 < value < 2**63 else None
 
 
-def _partner_link(event) -> Link | None:
-    """Where a partner manager can see what the event concerns."""
+def _partner_link(event, path) -> Link | None:
+    """Where a partner manager can see what the event concerns (``path``: reverse)."""
     customer, action = event.customer, event.action
     live_customer = customer is not None and customer.is_active
     if action in (Action.ORDER_REQUESTED, Action.ORDER_ASSIGNED, Action.ORDER_CANCELLED) and live_customer:
-        return Link("Requested Orders", f"{reverse('licences:partner_orders')}?status=any&customer={customer.pk}")
+        return Link("Requested Orders", f"{path('licences:partner_orders')}?status=any&customer={customer.pk}")
     if action == Action.REMINDER_SCHEDULE_CHANGED:
         if customer is None:
-            return Link("Notification settings", reverse("notifications:partner_settings"))
+            return Link("Notification settings", path("notifications:partner_settings"))
         if live_customer:
-            return Link("Notification settings", reverse("notifications:customer_settings", args=[customer.pk]))
+            return Link("Notification settings", path("notifications:customer_settings", customer.pk))
         return None
     if action == Action.TWO_FACTOR_REQUIREMENT_CHANGED:
-        return Link("Security", reverse("partners:two_factor_requirement"))
+        return Link("Security", path("partners:two_factor_requirement"))
     if action in (Action.API_TOKEN_CREATED, Action.API_TOKEN_REVOKED):
-        return Link("API", reverse("api_page:index"))
+        return Link("API", path("api_page:index"))
     if action.startswith("webhook") and action != Action.WEBHOOK_ENDPOINT_REMOVED:
         endpoint_id = _id(event, "endpoint_id")
         if endpoint_id:
-            return Link("Webhook endpoint", reverse("api_page:endpoint", args=[endpoint_id]), ("endpoint", endpoint_id))
+            return Link("Webhook endpoint", path("api_page:endpoint", endpoint_id), ("endpoint", endpoint_id))
         return None
     if live_customer and action not in (Action.SIGN_IN_FAILED, Action.SIGN_IN_LOCKED_OUT):
-        return Link(
-            "Company", f"{reverse('licences:companies')}?{QueryDict.fromkeys(['q'], customer.name).urlencode()}"
-        )
+        return Link("Company", f"{path('licences:companies')}?{QueryDict.fromkeys(['q'], customer.name).urlencode()}")
     return None
 
 
-def _customer_link(event) -> Link | None:
-    """Where the customer's managers can see what the event concerns."""
+def _customer_link(event, path) -> Link | None:
+    """Where the customer's managers can see what the event concerns (``path``: reverse)."""
     action = event.action
     if action in (Action.ORDER_REQUESTED, Action.ORDER_ASSIGNED, Action.ORDER_CANCELLED):
-        return Link("Orders", reverse("licences:orders"))
+        return Link("Orders", path("licences:orders"))
     if action in (Action.LEARNERS_ADDED, Action.LEARNER_DEACTIVATED):
         learner_id, email = _id(event, "learner_id"), (event.details or {}).get("email")
         if learner_id and isinstance(email, str):
             query = QueryDict.fromkeys(["q"], email[:100]).urlencode()
-            return Link("Learner", f"{reverse('learners:list')}?{query}", ("learner", learner_id))
-        return Link("Learners", reverse("learners:list"))
+            return Link("Learner", f"{path('learners:list')}?{query}", ("learner", learner_id))
+        return Link("Learners", path("learners:list"))
     if action in (Action.LICENCES_ALLOCATED, Action.LICENCES_RENEWED):
-        return Link("Learners", reverse("learners:list"))
+        return Link("Learners", path("learners:list"))
     return None
 
 
@@ -255,10 +273,14 @@ def entries(events, *, partner=None, customer=None) -> list[Entry]:
     """The page's rows: a partner's (``partner``) or a customer's (``customer``, in
     its schema) view of ``events``; at most one query per kind of link checked."""
     rows = []
+    # Each link's path reversed once a page, not once a row.
+    path = functools.cache(lambda name, *args: reverse(name, args=args))
     for event in events:
+        if customer is not None:
+            event.customer = customer  # its own log: not joined again (newest_first)
         tz = _clock(event, customer=customer, partner=partner)
         line = Line(event=event, who=who(event), customer=event.customer.name if event.customer else "", tz=tz)
-        link = _customer_link(event) if customer is not None else _partner_link(event)
+        link = _customer_link(event, path) if customer is not None else _partner_link(event, path)
         rows.append(Entry(event, sentence(line), line.who, line.customer, tz, link))
     needed: dict[str, set[int]] = {}
     for row in rows:
@@ -273,7 +295,9 @@ def entries(events, *, partner=None, customer=None) -> list[Entry]:
 
 def export_rows(events, *, customer=None, partner=None):
     """The Activity export's rows, from a server-side cursor (see common.downloads)."""
-    for event in newest_first(events).iterator(chunk_size=FETCH_ROWS):
+    for event in newest_first(events, customer=customer).iterator(chunk_size=FETCH_ROWS):
+        if customer is not None:
+            event.customer = customer
         tz = _clock(event, customer=customer, partner=partner)
         line = Line(event=event, who=who(event), customer=event.customer.name if event.customer else "", tz=tz)
         actor = event.actor
