@@ -9,8 +9,7 @@ LIKE's alone. Searches shorter than three characters have no pieces: the LIKE al
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.lookups import DataContains
-from django.db.models import Func, Q, TextField, Value
-from django.db.models.functions import Upper
+from django.db.models import Func, TextField
 
 TRIGRAM = 3
 
@@ -33,13 +32,3 @@ class Trigrams(Func):
 
 class HasAllTrigrams(DataContains):
     """``trigrams(column) @> trigrams(search)``: a lookup used as a condition."""
-
-
-def contains(column: str, text: str) -> Q:
-    """``column__icontains=text`` (Django's ``UPPER(column) LIKE UPPER(…)``), through
-    a GIN index over ``public.trigrams(UPPER(column))``: every piece of the upper-cased
-    text is a piece of any upper-cased value holding it, so the answer is the LIKE's."""
-    condition = Q(**{f"{column}__icontains": text})
-    if len(text) >= TRIGRAM:
-        condition &= Q(HasAllTrigrams(Trigrams(Upper(column)), Trigrams(Upper(Value(text)))))
-    return condition

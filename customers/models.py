@@ -2,15 +2,11 @@ import zoneinfo
 from functools import cache
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Upper
 from django.utils import timezone
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import schema_exists
-
-from common.search import Trigrams
 
 
 @cache
@@ -46,12 +42,7 @@ class Customer(TenantMixin):
 
     class Meta:
         ordering = ["name"]
-        indexes = [
-            models.Index(fields=["partner", "name"]),
-            # The name searches' (common.search.contains): the pieces of the upper-cased
-            # name, as Django's icontains compares it.
-            GinIndex(Trigrams(Upper("name")), name="customer_name_trigrams"),
-        ]
+        indexes = [models.Index(fields=["partner", "name"])]
 
     def __str__(self):
         return self.name

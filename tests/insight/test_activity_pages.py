@@ -129,6 +129,8 @@ def test_filters(client, world, log):
     assert "Dana (" in customers and "Erin (" in customers and "Bob (" not in customers
     by_customer = text_of(client.get(PARTNER_PAGE, {"customer": "glob"}))
     assert "Erin (Globex Retail)" in by_customer and "Dana" not in by_customer
+    several = text_of(client.get(PARTNER_PAGE, {"customer": "E"}))  # Acme and Globex, not the partner's own
+    assert "Dana (" in several and "Erin (" in several and "required two-factor" not in several
 
 
 def test_date_range_is_on_the_customers_clock_and_validated(client, world):
