@@ -15,6 +15,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.db.models import BooleanField, DateTimeField, F, Func, IntegerField, Value
@@ -231,7 +232,7 @@ def _partner_link(event, path) -> Link | None:
             return Link("Webhook endpoint", path("api_page:endpoint", endpoint_id), ("endpoint", endpoint_id))
         return None
     if live_customer and action not in (Action.SIGN_IN_FAILED, Action.SIGN_IN_LOCKED_OUT):
-        return Link("Company", f"{path('licences:companies')}?{QueryDict.fromkeys(['q'], customer.name).urlencode()}")
+        return Link("Company", f"{path('licences:companies')}?{urlencode({'q': customer.name})}")
     return None
 
 
@@ -243,7 +244,7 @@ def _customer_link(event, path) -> Link | None:
     if action in (Action.LEARNERS_ADDED, Action.LEARNER_DEACTIVATED):
         learner_id, email = _id(event, "learner_id"), (event.details or {}).get("email")
         if learner_id and isinstance(email, str):
-            query = QueryDict.fromkeys(["q"], email[:100]).urlencode()
+            query = urlencode({"q": email[:100]})
             return Link("Learner", f"{path('learners:list')}?{query}", ("learner", learner_id))
         return Link("Learners", path("learners:list"))
     if action in (Action.LICENCES_ALLOCATED, Action.LICENCES_RENEWED):

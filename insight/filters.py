@@ -14,7 +14,7 @@ from django.http import QueryDict
 from django.utils import dateformat
 
 from accounts.models import AuditEvent, Role, User
-from common.widgets import QuickSelect
+from common.widgets import QuickDateInput, QuickSelect, QuickTextInput
 from customers.models import Customer
 from licences.filters import FIRST_DATE, LAST_DATE, MAX_UTC_OFFSET, LocalDate
 
@@ -44,7 +44,7 @@ def _validate_day(value):
 
 def _date_filter(label, method):
     return django_filters.DateFilter(
-        label=label, method=method, validators=[_validate_day], widget=forms.DateInput(attrs={"type": "date"})
+        label=label, method=method, validators=[_validate_day], widget=QuickDateInput(attrs={"type": "date"})
     )
 
 
@@ -75,7 +75,7 @@ class ActivityFilter(django_filters.FilterSet):
         label="Customer",
         method="filter_customer",
         max_length=MAX_SEARCH,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Customer name", "maxlength": MAX_SEARCH}),
+        widget=QuickTextInput(attrs={"type": "search", "placeholder": "Customer name", "maxlength": MAX_SEARCH}),
     )
     date_from = _date_filter("From", "filter_from")
     date_to = _date_filter("To", "filter_to")
