@@ -8,7 +8,7 @@ import functools
 
 import django_filters
 from django import forms
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import F, Q, Value
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.http import QueryDict
 from django.utils import dateformat
@@ -48,8 +48,9 @@ def _date_filter(label, method):
     )
 
 
-def _people(users):
-    return [(str(pk), full_name or email) for pk, full_name, email in users.values_list("pk", "full_name", "email")]
+def _people(rows):
+    """(id, name) choices from (pk, full_name, email, role) rows."""
+    return [(str(pk), full_name or email) for pk, full_name, email, _ in rows]
 
 
 class ActivityFilter(django_filters.FilterSet):
@@ -65,7 +66,7 @@ class ActivityFilter(django_filters.FilterSet):
     )
     kind = django_filters.ChoiceFilter(
         label="Event",
-        choices=AuditEvent.Action.choices,
+        choices=lambda: AuditEvent.Action.choices,  # not copied with the filter and its field
         empty_label="Any event",
         method="filter_kind",
         error_messages={"invalid_choice": "Choose an event from the list."},
@@ -95,13 +96,18 @@ class ActivityFilter(django_filters.FilterSet):
 
     def _who_choices(self):
         if self.customer is not None:
-            # The customer's own managers first, then its partner's, in one query.
-            own = Q(customer=self.customer, role=Role.CUSTOMER_MANAGER)
-            managers = User.objects.filter(own | Q(partner=self.customer.partner_id, role=Role.PARTNER_MANAGER))
-            people = _people(managers.order_by(Case(When(own, then=0), default=1), "full_name", "email"))
+            # The customer's own managers first, then its partner's: one query.
+            managers = User.objects.filter(
+                Q(customer=self.customer, role=Role.CUSTOMER_MANAGER)
+                | Q(partner=self.customer.partner_id, role=Role.PARTNER_MANAGER)
+            )
+            rows = list(managers.order_by("full_name", "email").values_list("pk", "full_name", "email", "role"))
+            own = [row for row in rows if row[3] == Role.CUSTOMER_MANAGER]
+            people = _people(own + [row for row in rows if row[3] != Role.CUSTOMER_MANAGER])
         else:
             managers = User.objects.filter(partner=self.partner, role=Role.PARTNER_MANAGER)
-            people = [*_people(managers.order_by("full_name", "email")), (CUSTOMER_MANAGERS, "Customer managers")]
+            rows = managers.order_by("full_name", "email").values_list("pk", "full_name", "email", "role")
+            people = [*_people(rows), (CUSTOMER_MANAGERS, "Customer managers")]
         return [*people, (PLATFORM, "The platform (no one signed in)")]
 
     # --- the filters ---------------------------------------------------------------
