@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.db.models import BooleanField, DateTimeField, F, Func, IntegerField, Value
+from django.db.models import BooleanField, DateTimeField, F, Func, IntegerField, Value, prefetch_related_objects
 from django.http import QueryDict
 from django.urls import reverse
 
@@ -34,15 +34,10 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CURSOR = re.compile(r"^(\d{1,17})\.(\d{1,18})$")
 UTC_ZONE = ZoneInfo("UTC")
 # What a row shows, and no column more (every row is read on every page): the event,
-# who did it with their company's name, and the customer's name, clock and state.
+# who did it, and the customer's name, clock and state. Who's company is not joined:
+# see with_companies.
 EVENT_FIELDS = ("at", "action", "details", "in_manage_mode", "partner_id", "customer_id")
-ACTOR_FIELDS = (
-    "actor__full_name",
-    "actor__email",
-    "actor__role",
-    "actor__partner__name",
-    "actor__customer__name",
-)
+ACTOR_FIELDS = ("actor__full_name", "actor__email", "actor__role", "actor__partner", "actor__customer")
 CUSTOMER_FIELDS = ("customer__name", "customer__time_zone", "customer__is_active")
 
 
@@ -56,15 +51,39 @@ def customer_events(customer):
 
 def newest_first(events, *, customer=None):
     """``events`` newest first, with what their rows show. A customer's log is all
-    ``customer``'s own: its row is not joined again (``entries`` puts it back)."""
+    ``customer``'s own: its row is not joined again (``with_companies`` puts it back)."""
     if customer is not None:
-        related, fields = ("actor__partner", "actor__customer"), EVENT_FIELDS + ACTOR_FIELDS
-    else:
-        related, fields = (
-            ("actor__partner", "actor__customer", "customer"),
-            EVENT_FIELDS + ACTOR_FIELDS + CUSTOMER_FIELDS,
-        )
-    return events.select_related(*related).only(*fields).order_by("-at", "-id")
+        return events.select_related("actor").only(*EVENT_FIELDS, *ACTOR_FIELDS).order_by("-at", "-id")
+    fields = (*EVENT_FIELDS, *ACTOR_FIELDS, *CUSTOMER_FIELDS)
+    return events.select_related("actor", "customer").only(*fields).order_by("-at", "-id")
+
+
+def with_companies(events, *, partner, customer=None):
+    """``events`` (from newest_first) with their customer and their actors' companies
+    set from what the page has loaded, not joined again: people act only for their own
+    company, so an actor's partner is the log's partner (``partner``, the customer's on
+    its page) and a customer's person's is the event's customer. Anyone else's (a
+    customer since moved to another partner) is read in one query for all of them."""
+    elsewhere = []
+    for event in events:
+        if customer is not None:
+            event.customer = customer  # its own log
+        actor = event.actor
+        if actor is None:
+            continue
+        if actor.partner_id is not None:
+            if actor.partner_id == partner.pk:
+                actor.partner = partner
+            else:
+                elsewhere.append(actor)
+        if actor.customer_id is not None:
+            if actor.customer_id == event.customer_id:
+                actor.customer = event.customer
+            else:
+                elsewhere.append(actor)
+    if elsewhere:
+        prefetch_related_objects(elsewhere, "partner", "customer")
+    return events
 
 
 # --- Keyset pagination ---------------------------------------------------------------
@@ -276,9 +295,7 @@ def entries(events, *, partner=None, customer=None) -> list[Entry]:
     rows = []
     # Each link's path reversed once a page, not once a row.
     path = functools.cache(lambda name, *args: reverse(name, args=args))
-    for event in events:
-        if customer is not None:
-            event.customer = customer  # its own log: not joined again (newest_first)
+    for event in with_companies(list(events), partner=customer.partner if customer else partner, customer=customer):
         tz = _clock(event, customer=customer, partner=partner)
         line = Line(event=event, who=who(event), customer=event.customer.name if event.customer else "", tz=tz)
         link = _customer_link(event, path) if customer is not None else _partner_link(event, path)
@@ -296,9 +313,9 @@ def entries(events, *, partner=None, customer=None) -> list[Entry]:
 
 def export_rows(events, *, customer=None, partner=None):
     """The Activity export's rows, from a server-side cursor (see common.downloads)."""
+    log_partner = customer.partner if customer is not None else partner
     for event in newest_first(events, customer=customer).iterator(chunk_size=FETCH_ROWS):
-        if customer is not None:
-            event.customer = customer
+        with_companies([event], partner=log_partner, customer=customer)
         tz = _clock(event, customer=customer, partner=partner)
         line = Line(event=event, who=who(event), customer=event.customer.name if event.customer else "", tz=tz)
         actor = event.actor
