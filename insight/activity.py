@@ -291,7 +291,8 @@ def _clock(event, *, customer=None, partner=None):
 
 def entries(events, *, partner=None, customer=None) -> list[Entry]:
     """The page's rows: a partner's (``partner``) or a customer's (``customer``, in
-    its schema) view of ``events``; at most one query per kind of link checked."""
+    its schema) view of ``events``; at most one query per kind of link checked, and
+    one for people from elsewhere (with_companies)."""
     rows = []
     # Each link's path reversed once a page, not once a row.
     path = functools.cache(lambda name, *args: reverse(name, args=args))
