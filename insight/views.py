@@ -104,6 +104,7 @@ def learners_export(request):
         _header(exports.LEARNER_HEADER, customer),
         lambda: exports.learners(customer, search, licence),
         tenant=customer,
+        lines=True,
     )
 
 

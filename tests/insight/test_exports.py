@@ -330,3 +330,54 @@ def test_chunks_are_what_safe_row_and_csv_writer_write():
             csv.writer(expected).writerows(safe_row(row) for row in [header, *rows])
             written = b"".join(csv_chunks(header, iter(rows), rows_per_chunk=7)).decode("utf-8")
             assert written == BOM + expected.getvalue(), (trap, place)
+
+
+AWKWARD = [
+    *TRAPS,
+    *FORMULA_TRIGGERS,
+    "a,b",
+    'say "hi"',
+    "two\r\nlines",
+    "  =1",
+    " - x",
+    "'=quoted already",
+    " ",
+    "é東",
+    '"=q"',
+    ",=",
+    "a\tb",
+    '=a,"b"\n',
+    "plain",
+]
+
+
+def test_postgresql_writes_the_learners_lines_python_would(client, dana, acme, alice):
+    """The learners export's lines come whole from PostgreSQL (common.spreadsheet.
+    CsvLine): byte for byte what safe_row and csv.writer write from the same values,
+    for text people type with formula characters, quotes, commas and line breaks in
+    every place; the columns of ours never need quotes nor an apostrophe."""
+    from common.spreadsheet import safe_cell, safe_row
+    from insight import exports
+
+    order = assigned_order(acme, 40, alice)
+    with acme:
+        made = [Learner.objects.create(email=f"{text}{n}@acme.test", name=text) for n, text in enumerate(AWKWARD)]
+        Learner.objects.filter(pk=made[0].pk).update(status=LearnerStatus.DEACTIVATED)
+    give_seats(acme, order, [learner.pk for learner in made[1::2]])
+    client.force_login(dana)
+    response = client.get(LEARNERS)
+    body = b"".join(response.streaming_content).decode("utf-8")
+    with acme:
+        rows = list(exports._learner_rows(acme, "", "").values_list(*exports.LEARNER_COLUMNS))
+    expected = io.StringIO()
+    writer = csv.writer(expected)
+    writer.writerow(safe_row(column.format(tz=acme.time_zone) for column in exports.LEARNER_HEADER))
+    for row in rows:
+        writer.writerow(safe_row(row))
+    assert body == "\ufeff" + expected.getvalue()
+    assert len(rows) == len(AWKWARD)
+    ours = {value for row in rows for value in row[2:]}
+    ours |= set(exports.LICENCE_STATES.values()) | {status.title() for status in LearnerStatus.values}
+    assert {"Valid", "No licence", "Deactivated"} <= ours
+    for value in ours:
+        assert safe_cell(value) == value and not any(char in value for char in '",\r\n'), value
