@@ -159,11 +159,14 @@ def measure_pages(client, urls, runs):
     return median_ms(runs, {url: lambda url=url: get(url) for url in urls})
 
 
-def print_table(labels, results, sizes, noun):
+def print_table(labels, results, sizes, noun, *, yardstick=None):
     """One line per page: at each size its median ms, that over the bare view's, and
     its queries; then whether the queries are the same at every size. ``results``
-    maps (label, size) to (ms, queries, SET search_path statements). Returns the
-    distinct counts of SET search_path seen."""
+    maps (label, size) to (ms, queries, SET search_path statements); ``yardstick``
+    maps a page's label to the bare view's row it is compared with (BARE when not
+    named: a bare view timed in other turns). Returns the distinct counts of SET
+    search_path seen."""
+    yardstick = yardstick or {}
     print()
     width = 44
     header = f"{'page':<{width}}" + "".join(f"{f'{size:,} {noun}':>26}" for size in sizes) + f"{'same queries':>14}"
@@ -174,7 +177,7 @@ def print_table(labels, results, sizes, noun):
         line = f"{label:<{width}}"
         for size in sizes:
             ms, queries, _ = results[label, size]
-            line += f"{ms:>9.2f}{ms / results[BARE, size][0]:>8.2f}{queries:>9}"
+            line += f"{ms:>9.2f}{ms / results[yardstick.get(label, BARE), size][0]:>8.2f}{queries:>9}"
         same = len({results[label, size][1] for size in sizes}) == 1
         print(line + f"{'yes' if same else 'NO':>14}")
     return sorted({results[label, size][2] for label in labels for size in sizes})

@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 NO_MOMENT = format_html('<span class="muted">{}</span>', "—")
@@ -29,4 +30,6 @@ def time_element(moment: datetime | None, tz) -> str:
     if moment is None:
         return NO_MOMENT
     local = moment.astimezone(_zone(tz))
-    return format_html('<time datetime="{}">{}</time>', local.isoformat(), clock(local, local.tzinfo))
+    # Digits, a month's name and punctuation, nothing to escape: no format_html (pages
+    # with a time on each of 25 rows).
+    return mark_safe(f'<time datetime="{local.isoformat()}">{clock(local, local.tzinfo)}</time>')  # noqa: S308

@@ -11,12 +11,14 @@ Pagination walks (at, id) downwards with a row comparison, ``(at, id) < (â€¦, â€
 which PostgreSQL runs as a range of the indexes on (partner | customer | actor,
 [action,] at, id): no COUNT and no OFFSET, so page 1,000 costs what page 1 costs."""
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.db.models import BooleanField, DateTimeField, F, Func, IntegerField, Value
+from django.db.models import BooleanField, DateTimeField, F, Func, IntegerField, Value, prefetch_related_objects
 from django.http import QueryDict
 from django.urls import reverse
 
@@ -31,7 +33,12 @@ Action = AuditEvent.Action
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CURSOR = re.compile(r"^(\d{1,17})\.(\d{1,18})$")
 UTC_ZONE = ZoneInfo("UTC")
-RELATED = ("actor__partner", "actor__customer", "customer")
+# What a row shows, and no column more (every row is read on every page): the event,
+# who did it, and the customer's name, clock and state. Who's company is not joined:
+# see with_companies.
+EVENT_FIELDS = ("at", "action", "details", "in_manage_mode", "partner_id", "customer_id")
+ACTOR_FIELDS = ("actor__full_name", "actor__email", "actor__role", "actor__partner", "actor__customer")
+CUSTOMER_FIELDS = ("customer__name", "customer__time_zone", "customer__is_active")
 
 
 def partner_events(partner):
@@ -42,8 +49,41 @@ def customer_events(customer):
     return AuditEvent.objects.filter(customer=customer)
 
 
-def newest_first(events):
-    return events.select_related(*RELATED).order_by("-at", "-id")
+def newest_first(events, *, customer=None):
+    """``events`` newest first, with what their rows show. A customer's log is all
+    ``customer``'s own: its row is not joined again (``with_companies`` puts it back)."""
+    if customer is not None:
+        return events.select_related("actor").only(*EVENT_FIELDS, *ACTOR_FIELDS).order_by("-at", "-id")
+    fields = (*EVENT_FIELDS, *ACTOR_FIELDS, *CUSTOMER_FIELDS)
+    return events.select_related("actor", "customer").only(*fields).order_by("-at", "-id")
+
+
+def with_companies(events, *, partner, customer=None):
+    """``events`` (from newest_first) with their customer and their actors' companies
+    set from what the page has loaded, not joined again: people act only for their own
+    company, so an actor's partner is the log's partner (``partner``, the customer's on
+    its page) and a customer's person's is the event's customer. Anyone else's (a
+    customer since moved to another partner) is read in one query for all of them."""
+    elsewhere = []
+    for event in events:
+        if customer is not None:
+            event.customer = customer  # its own log
+        actor = event.actor
+        if actor is None:
+            continue
+        if actor.partner_id is not None:
+            if actor.partner_id == partner.pk:
+                actor.partner = partner
+            else:
+                elsewhere.append(actor)
+        if actor.customer_id is not None:
+            if actor.customer_id == event.customer_id:
+                actor.customer = event.customer
+            else:
+                elsewhere.append(actor)
+    if elsewhere:
+        prefetch_related_objects(elsewhere, "partner", "customer")
+    return events
 
 
 # --- Keyset pagination ---------------------------------------------------------------
@@ -189,47 +229,45 @@ def _id(event, key):
     return value if isinstance(value, int) and 0 < value < 2**63 else None
 
 
-def _partner_link(event) -> Link | None:
-    """Where a partner manager can see what the event concerns."""
+def _partner_link(event, path) -> Link | None:
+    """Where a partner manager can see what the event concerns (``path``: reverse)."""
     customer, action = event.customer, event.action
     live_customer = customer is not None and customer.is_active
     if action in (Action.ORDER_REQUESTED, Action.ORDER_ASSIGNED, Action.ORDER_CANCELLED) and live_customer:
-        return Link("Requested Orders", f"{reverse('licences:partner_orders')}?status=any&customer={customer.pk}")
+        return Link("Requested Orders", f"{path('licences:partner_orders')}?status=any&customer={customer.pk}")
     if action == Action.REMINDER_SCHEDULE_CHANGED:
         if customer is None:
-            return Link("Notification settings", reverse("notifications:partner_settings"))
+            return Link("Notification settings", path("notifications:partner_settings"))
         if live_customer:
-            return Link("Notification settings", reverse("notifications:customer_settings", args=[customer.pk]))
+            return Link("Notification settings", path("notifications:customer_settings", customer.pk))
         return None
     if action == Action.TWO_FACTOR_REQUIREMENT_CHANGED:
-        return Link("Security", reverse("partners:two_factor_requirement"))
+        return Link("Security", path("partners:two_factor_requirement"))
     if action in (Action.API_TOKEN_CREATED, Action.API_TOKEN_REVOKED):
-        return Link("API", reverse("api_page:index"))
+        return Link("API", path("api_page:index"))
     if action.startswith("webhook") and action != Action.WEBHOOK_ENDPOINT_REMOVED:
         endpoint_id = _id(event, "endpoint_id")
         if endpoint_id:
-            return Link("Webhook endpoint", reverse("api_page:endpoint", args=[endpoint_id]), ("endpoint", endpoint_id))
+            return Link("Webhook endpoint", path("api_page:endpoint", endpoint_id), ("endpoint", endpoint_id))
         return None
     if live_customer and action not in (Action.SIGN_IN_FAILED, Action.SIGN_IN_LOCKED_OUT):
-        return Link(
-            "Company", f"{reverse('licences:companies')}?{QueryDict.fromkeys(['q'], customer.name).urlencode()}"
-        )
+        return Link("Company", f"{path('licences:companies')}?{urlencode({'q': customer.name})}")
     return None
 
 
-def _customer_link(event) -> Link | None:
-    """Where the customer's managers can see what the event concerns."""
+def _customer_link(event, path) -> Link | None:
+    """Where the customer's managers can see what the event concerns (``path``: reverse)."""
     action = event.action
     if action in (Action.ORDER_REQUESTED, Action.ORDER_ASSIGNED, Action.ORDER_CANCELLED):
-        return Link("Orders", reverse("licences:orders"))
+        return Link("Orders", path("licences:orders"))
     if action in (Action.LEARNERS_ADDED, Action.LEARNER_DEACTIVATED):
         learner_id, email = _id(event, "learner_id"), (event.details or {}).get("email")
         if learner_id and isinstance(email, str):
-            query = QueryDict.fromkeys(["q"], email[:100]).urlencode()
-            return Link("Learner", f"{reverse('learners:list')}?{query}", ("learner", learner_id))
-        return Link("Learners", reverse("learners:list"))
+            query = urlencode({"q": email[:100]})
+            return Link("Learner", f"{path('learners:list')}?{query}", ("learner", learner_id))
+        return Link("Learners", path("learners:list"))
     if action in (Action.LICENCES_ALLOCATED, Action.LICENCES_RENEWED):
-        return Link("Learners", reverse("learners:list"))
+        return Link("Learners", path("learners:list"))
     return None
 
 
@@ -253,12 +291,15 @@ def _clock(event, *, customer=None, partner=None):
 
 def entries(events, *, partner=None, customer=None) -> list[Entry]:
     """The page's rows: a partner's (``partner``) or a customer's (``customer``, in
-    its schema) view of ``events``; at most one query per kind of link checked."""
+    its schema) view of ``events``; at most one query per kind of link checked, and
+    one for people from elsewhere (with_companies)."""
     rows = []
-    for event in events:
+    # Each link's path reversed once a page, not once a row.
+    path = functools.cache(lambda name, *args: reverse(name, args=args))
+    for event in with_companies(list(events), partner=customer.partner if customer else partner, customer=customer):
         tz = _clock(event, customer=customer, partner=partner)
         line = Line(event=event, who=who(event), customer=event.customer.name if event.customer else "", tz=tz)
-        link = _customer_link(event) if customer is not None else _partner_link(event)
+        link = _customer_link(event, path) if customer is not None else _partner_link(event, path)
         rows.append(Entry(event, sentence(line), line.who, line.customer, tz, link))
     needed: dict[str, set[int]] = {}
     for row in rows:
@@ -273,7 +314,9 @@ def entries(events, *, partner=None, customer=None) -> list[Entry]:
 
 def export_rows(events, *, customer=None, partner=None):
     """The Activity export's rows, from a server-side cursor (see common.downloads)."""
-    for event in newest_first(events).iterator(chunk_size=FETCH_ROWS):
+    log_partner = customer.partner if customer is not None else partner
+    for event in newest_first(events, customer=customer).iterator(chunk_size=FETCH_ROWS):
+        with_companies([event], partner=log_partner, customer=customer)
         tz = _clock(event, customer=customer, partner=partner)
         line = Line(event=event, who=who(event), customer=event.customer.name if event.customer else "", tz=tz)
         actor = event.actor

@@ -1,7 +1,8 @@
 """What each CSV export holds: its header and its rows, read from a server-side
 cursor (``.iterator(chunk_size=…)``) as plain values, with the moments already put
 on the company's clock by PostgreSQL, so Python only writes text (common.downloads
-escapes every cell and streams them).
+escapes every cell and streams them); the learners, who may be a hundred thousand,
+as lines PostgreSQL has written whole.
 
 Each function takes what its page takes: the customer (whose schema the stream
 enters for tenant rows), or the partner's filtered orders, and never more."""
@@ -10,6 +11,7 @@ from django.db.models import Case, CharField, F, Func, Value, When
 from django.db.models.functions import Coalesce, NullIf
 
 from common.downloads import FETCH_ROWS
+from common.spreadsheet import CsvCell, CsvLine
 from learners import reads
 from learners.models import Allocation
 from licences.models import LicenceOrder
@@ -41,27 +43,32 @@ LICENCE_STATES = {"valid": "Valid", "expired": "Expired", "none": "No licence", 
 def _learner_rows(customer, search, licence):
     tz = customer.time_zone
     labels = [When(licence_state=state, then=Value(label)) for state, label in LICENCE_STATES.items()]
-    return (
-        reads.learners_with_licence(search, licence)
-        .annotate(
-            status_label=Func(F("status"), function="initcap", output_field=CharField()),
-            licence_label=Case(*labels, output_field=CharField()),
-            expires_text=Coalesce(LocalText(tz, "licence_expires_at"), Value("")),
-            added_text=LocalText(tz, "created_at"),
-        )
-        .values_list("email", "name", "status_label", "licence_label", "expires_text", "added_text")
+    return reads.learners_with_licence(search, licence).annotate(
+        status_label=Func(F("status"), function="initcap", output_field=CharField()),
+        licence_label=Case(*labels, output_field=CharField()),
+        expires_text=Coalesce(LocalText(tz, "licence_expires_at"), Value("")),
+        added_text=LocalText(tz, "created_at"),
     )
 
 
+LEARNER_COLUMNS = ("email", "name", "status_label", "licence_label", "expires_text", "added_text")
+
+
 def learners(customer, search="", licence=""):
-    """Rows of the Learners section's list, as its search and licence filter show it,
-    every value already text from PostgreSQL; run inside the customer's schema."""
-    return _learner_rows(customer, search, licence).iterator(chunk_size=FETCH_ROWS)
+    """The lines of the Learners section's list, as its search and licence filter show
+    it, each written by PostgreSQL (common.spreadsheet.CsvLine: a hundred thousand
+    learners are one string each, not six); run inside the customer's schema. The
+    email and the name are people's text; the other four are our own words and
+    dates (LICENCE_STATES, initcap of LearnerStatus, MOMENT), never quoted or escaped."""
+    line = CsvLine(CsvCell("email"), CsvCell("name"), *LEARNER_COLUMNS[2:])
+    rows = _learner_rows(customer, search, licence).annotate(line=line)
+    return rows.values_list("line", flat=True).iterator(chunk_size=FETCH_ROWS)
 
 
 def learners_sql(customer, search="", licence="") -> tuple[str, tuple]:
-    """The learners export's SQL with its parameters (the benchmark COPYs the same rows)."""
-    return _learner_rows(customer, search, licence).query.sql_with_params()
+    """The SQL of the learners export's rows, with its parameters (the benchmark COPYs
+    the same rows)."""
+    return _learner_rows(customer, search, licence).values_list(*LEARNER_COLUMNS).query.sql_with_params()
 
 
 # --- A customer's orders ------------------------------------------------------------

@@ -22,7 +22,7 @@ from partners.services import customers_of
 
 def _activity_page(request, filterset, *, partner=None, customer=None, export_url):
     valid = filterset.is_valid()
-    events = activity.newest_first(filterset.qs if valid else filterset.queryset.none())
+    events = activity.newest_first(filterset.qs if valid else filterset.queryset.none(), customer=customer)
     query = filterset.query()
     page = activity.keyset_page(events, request.GET, settings.PAGE_SIZE, query=query)
     page.object_list = activity.entries(page.object_list, partner=partner, customer=customer)
@@ -104,6 +104,7 @@ def learners_export(request):
         _header(exports.LEARNER_HEADER, customer),
         lambda: exports.learners(customer, search, licence),
         tenant=customer,
+        lines=True,
     )
 
 

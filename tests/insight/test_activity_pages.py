@@ -129,6 +129,8 @@ def test_filters(client, world, log):
     assert "Dana (" in customers and "Erin (" in customers and "Bob (" not in customers
     by_customer = text_of(client.get(PARTNER_PAGE, {"customer": "glob"}))
     assert "Erin (Globex Retail)" in by_customer and "Dana" not in by_customer
+    several = text_of(client.get(PARTNER_PAGE, {"customer": "E"}))  # Acme and Globex, not the partner's own
+    assert "Dana (" in several and "Erin (" in several and "required two-factor" not in several
 
 
 def test_date_range_is_on_the_customers_clock_and_validated(client, world):
@@ -314,3 +316,29 @@ def test_times_on_the_viewers_clock(client, world):
     assert "15 Jan 2026, 13:00" in text_of(client.get(CUSTOMER_PAGE))
     client.force_login(world["alice"])
     assert "15 Jan 2026, 13:00" in text_of(client.get(PARTNER_PAGE))
+
+
+def test_companies_of_people_from_elsewhere_are_read_once_for_the_page(client, world):
+    """Who's company is taken from the page's partner and the event's customer, not
+    joined; a customer moved to another partner keeps its old partner's managers'
+    events, whose company is then read in one query for the whole page."""
+    acme, alice, dana, charlie = world["acme"], world["alice"], world["dana"], world["charlie"]
+    for n in range(3):
+        event(Action.MANAGE_MODE_ENTERED, actor=alice, customer=acme, in_manage_mode=True)
+        event(Action.ORDER_REQUESTED, actor=dana, customer=acme, order_id=n + 1, quantity=1)
+    client.force_login(dana)
+    with CaptureQueriesContext(connection) as before:
+        page = text_of(client.get(CUSTOMER_PAGE))
+    assert page.count("Alice (Northwind Security, manage mode) entered") == 3
+    assert page.count("Dana (Acme Manufacturing) requested") == 3
+    acme.partner = charlie.partner  # Bluefin IT now
+    acme.save()
+    with CaptureQueriesContext(connection) as after:
+        page = text_of(client.get(CUSTOMER_PAGE))
+    assert page.count("Alice (Northwind Security, manage mode) entered") == 3
+    assert page.count("Dana (Acme Manufacturing) requested") == 3
+    assert queries(after) == queries(before) + 1
+
+
+def queries(captured):
+    return sum(not q["sql"].startswith("SET search_path") for q in captured.captured_queries)

@@ -293,3 +293,91 @@ def test_file_names_follow_rfc_6266():
         "filename*=UTF-8''Caf%C3%A9%20Z%C3%BCrich%20%22quoted%22%20learners%202026-12-02.csv"
     )
     assert content_disposition("東京.csv").startswith("attachment; filename=\".csv\"; filename*=UTF-8''%E6%9D%B1")
+
+
+def test_chunks_are_what_safe_row_and_csv_writer_write():
+    """csv_chunks writes a chunk at once and goes cell by cell only where a cell could
+    be a formula: the file is the one safe_row and csv.writer write row by row, for
+    cells with a formula character in every place csv.writer can put one."""
+    import random
+
+    from common.downloads import BOM, csv_chunks
+    from common.spreadsheet import safe_row
+
+    pieces = [*FORMULA_TRIGGERS, " ", '"', ",", "\r\n", "a", "é", "1", "'"]
+    random.seed(15)
+    cells = [*TRAPS, "", "plain", "a,=b", 'x"=y', "  -3", '"=1"', "a\n=b", "=", "-", -5, 7, None, 2.5]
+    cells += ["".join(random.choices(pieces, k=random.randint(1, 6))) for _ in range(400)]
+    rows = [tuple(random.choices(cells, k=random.randint(1, 5))) for _ in range(600)]
+    rows += [("plain", "row", 1)] * 40  # chunks without a formula as well
+    header = ["Email", "=Name"]
+    expected = io.StringIO()
+    writer = csv.writer(expected)
+    writer.writerow(safe_row(header))
+    for row in rows:
+        writer.writerow(safe_row(row))
+    for per_chunk in (1, 7, 50, 1000):
+        chunks = list(csv_chunks(header, iter(rows), rows_per_chunk=per_chunk))
+        assert b"".join(chunks).decode("utf-8") == BOM + expected.getvalue(), per_chunk
+        assert len(chunks) == max(1, -(-len(rows) // per_chunk))
+    assert b"".join(csv_chunks(header, iter([]))).decode("utf-8") == BOM + "Email,'=Name\r\n"
+    # One formula alone in a chunk of plain rows, in each place a row can put it.
+    plain = ("plain", "a,b", 'say "hi"')
+    for trap in [*TRAPS, "  =1", "\n=1", '=a "b"', "-1,5"]:
+        for place in range(3):
+            rows = [plain] * 3 + [plain[:place] + (trap,) + plain[place + 1 :]] + [plain] * 3
+            expected = io.StringIO()
+            csv.writer(expected).writerows(safe_row(row) for row in [header, *rows])
+            written = b"".join(csv_chunks(header, iter(rows), rows_per_chunk=7)).decode("utf-8")
+            assert written == BOM + expected.getvalue(), (trap, place)
+
+
+AWKWARD = [
+    *TRAPS,
+    *FORMULA_TRIGGERS,
+    "a,b",
+    'say "hi"',
+    "two\r\nlines",
+    "  =1",
+    " - x",
+    "'=quoted already",
+    " ",
+    "é東",
+    '"=q"',
+    ",=",
+    "a\tb",
+    '=a,"b"\n',
+    "plain",
+]
+
+
+def test_postgresql_writes_the_learners_lines_python_would(client, dana, acme, alice):
+    """The learners export's lines come whole from PostgreSQL (common.spreadsheet.
+    CsvLine): byte for byte what safe_row and csv.writer write from the same values,
+    for text people type with formula characters, quotes, commas and line breaks in
+    every place; the columns of ours never need quotes nor an apostrophe."""
+    from common.spreadsheet import safe_cell, safe_row
+    from insight import exports
+
+    order = assigned_order(acme, 40, alice)
+    with acme:
+        made = [Learner.objects.create(email=f"{text}{n}@acme.test", name=text) for n, text in enumerate(AWKWARD)]
+        Learner.objects.filter(pk=made[0].pk).update(status=LearnerStatus.DEACTIVATED)
+    give_seats(acme, order, [learner.pk for learner in made[1::2]])
+    client.force_login(dana)
+    response = client.get(LEARNERS)
+    body = b"".join(response.streaming_content).decode("utf-8")
+    with acme:
+        rows = list(exports._learner_rows(acme, "", "").values_list(*exports.LEARNER_COLUMNS))
+    expected = io.StringIO()
+    writer = csv.writer(expected)
+    writer.writerow(safe_row(column.format(tz=acme.time_zone) for column in exports.LEARNER_HEADER))
+    for row in rows:
+        writer.writerow(safe_row(row))
+    assert body == "\ufeff" + expected.getvalue()
+    assert len(rows) == len(AWKWARD)
+    ours = {value for row in rows for value in row[2:]}
+    ours |= set(exports.LICENCE_STATES.values()) | {status.title() for status in LearnerStatus.values}
+    assert {"Valid", "No licence", "Deactivated"} <= ours
+    for value in ours:
+        assert safe_cell(value) == value and not any(char in value for char in '",\r\n'), value

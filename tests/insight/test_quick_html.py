@@ -1,0 +1,64 @@
+"""The Activity page's one-pass HTML (common.widgets' quick inputs, the
+activity_row tag) writes what Django's templates write, escaped as they escape."""
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+import pytest
+from django import forms
+from django.template import Context, Template
+
+from common.widgets import QuickDateInput, QuickTextInput
+from insight.activity import Entry, Link
+
+TRICKY = [None, "", "a\"<b>&'", date(2026, 1, 2), "2026-01-02", "  x ", "é東", 0]
+ATTRS = [None, {"id": "id_x"}, {"id": "id_x", "aria-invalid": "true", "required": True, "disabled": False}]
+
+
+@pytest.mark.parametrize(
+    ("quick", "django"),
+    [
+        (QuickDateInput(attrs={"type": "date"}), forms.DateInput(attrs={"type": "date"})),
+        (
+            QuickTextInput(attrs={"type": "search", "placeholder": 'A "name" <b>', "maxlength": 100}),
+            forms.TextInput(attrs={"type": "search", "placeholder": 'A "name" <b>', "maxlength": 100}),
+        ),
+    ],
+)
+def test_quick_inputs_write_what_django_writes(quick, django):
+    for value in TRICKY:
+        for attrs in ATTRS:
+            assert quick.render("x", value, attrs) == django.render("x", value, attrs), (value, attrs)
+
+
+class _Event:
+    def __init__(self, at):
+        self.at = at
+
+
+ROW = """{% for entry in page %}
+  <tr>
+    <td>{{ entry.when }}</td>
+    <td>{{ entry.sentence }}</td>
+    {% if partner_view %}<td>{{ entry.customer|default:"—" }}</td>{% endif %}
+    <td>{% if entry.link %}<a href="{{ entry.link.url }}">{{ entry.link.label }}</a>{% endif %}</td>
+  </tr>{% endfor %}"""
+
+
+def test_activity_rows_are_escaped_as_the_template_escapes():
+    from datetime import UTC, datetime
+
+    moment = datetime(2026, 7, 1, 12, 30, tzinfo=UTC)
+    entries = [
+        Entry(_Event(moment), '<script>alert("x")</script> & co', "who", "A&B <Ltd>", ZoneInfo("Asia/Tokyo")),
+        Entry(_Event(moment), "plain", "who", "", ZoneInfo("UTC"), Link('L"<>', '/x/?q=a&b="c"')),
+    ]
+    for partner_view in (True, False):
+        context = Context({"page": entries, "partner_view": partner_view})
+        quick = Template(
+            "{% load activity_rows %}{% for entry in page %}\n  {% activity_row entry partner_view %}{% endfor %}"
+        )
+        expected = Template(ROW).render(context)
+        squeeze = lambda html: " ".join(html.split())  # noqa: E731 (a blank line where the template left out a cell)
+        assert squeeze(quick.render(context)) == squeeze(expected)
+    assert "&lt;script&gt;" in quick.render(context)
