@@ -64,7 +64,8 @@ def expiring(request):
             "sources": sources,
             "later_free": later_free,
             "selection_form": RenewEarlySelectionForm(orders=sources, initial={"days": days}),
-            "carry_over": carry_over.setting(),
+            # Kept on the customer with the setting (learners.carry_over): no query.
+            "carry_over_since": request.tenant.carry_over_since,
             **upload_limits(),
         },
     )
