@@ -8,11 +8,12 @@ and their current allocation has expired (so they hold no valid one)."""
 
 from datetime import timedelta
 
-from django.db.models import Case, F, FilteredRelation, Max, Q, QuerySet, Value, When
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import Case, F, FilteredRelation, Max, Q, QuerySet, TextField, Value, When
 from django.utils import timezone
 
 from accounts.models import normalise_email
-from common.search import TRIGRAM, HasAllTrigrams, Trigrams
+from common.search import TRIGRAM, HasAllTrigrams, covering_trigrams
 from learners.models import Allocation, Learner, LearnerStatus
 from licences.models import LicenceOrder
 from licences.services import EXPIRING_SOON_DAYS, EXPIRING_WINDOWS  # noqa: F401 (EXPIRING_WINDOWS: reads.EXPIRING_WINDOWS)
@@ -47,7 +48,7 @@ def matching(search: str) -> Q:
         # Written apart from the LIKE, the pieces are exactly what the two indexes are
         # asked, so PostgreSQL does not check them again on the rows the indexes give;
         # on rows read some other way it compares the pieces stored with each learner.
-        pieces = Trigrams(Value(folded))
+        pieces = Value(covering_trigrams(folded), output_field=ArrayField(TextField()))
         found &= Q(HasAllTrigrams(F("email_trigrams"), pieces)) | Q(HasAllTrigrams(F("name_trigrams"), pieces))
     return found
 
