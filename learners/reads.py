@@ -186,10 +186,23 @@ def current_seat(email: str) -> Allocation | None:
     )
 
 
-def seat_sources(customer, now=None, order_id=None, expiring_after=None) -> list[LicenceOrder]:
+def seat_sources(customer, now=None, order_id=None, expiring_after=None, *, valid=None) -> list[LicenceOrder]:
     """The valid orders with free seats, in the order seats are taken from them:
     the one that expires last first. With ``expiring_after``, only the orders that
-    expire after that moment (a renewal early's later orders)."""
+    expire after that moment (a renewal early's later orders). ``valid``: the
+    customer's valid orders read a moment ago (the guard's ``request.valid_orders``),
+    picked from instead of read again."""
+    if valid is not None:
+        now = now or timezone.now()
+        picked = [
+            order
+            for order in valid
+            if order.expires_at > now
+            and order.allocated_count < order.quantity
+            and (order_id is None or order.pk == order_id)
+            and (expiring_after is None or order.expires_at > expiring_after)
+        ]
+        return sorted(picked, key=lambda order: (order.expires_at, order.pk), reverse=True)
     orders = LicenceOrder.objects.filter(customer=customer).valid(now).filter(allocated_count__lt=F("quantity"))
     if order_id is not None:
         orders = orders.filter(pk=order_id)
