@@ -14,9 +14,10 @@ Every learner also has one history row (a seat renewed a year ago), as after a
 year of use, so the allocations table holds two rows per learner. Learners and
 allocations are inserted with a few SQL statements: first 1,000 per customer, then
 99,000 more. At each size it times, through Django's test Client and the whole
-middleware stack, the tab's first page, a search, and a deep page, beside a bare
-Django view that runs one query in the same customer's schema, and counts each
-page's queries. Target: within a small multiple (3x) of the bare view, and the same
+middleware stack, the tab's first page, a search, and a deep page, and the same of
+the Learners list (every learner, with the same searches), beside a bare Django
+view that runs one query in the same customer's schema, and counts each page's
+queries. Target: within a small multiple (3x) of the bare view, and the same
 number of queries at 1,000 and at 100,000 learners.
 """
 
@@ -145,7 +146,7 @@ def bare_view(request):
 
 
 def pages():
-    expired = "/licences/expired/"
+    expired, learners = "/licences/expired/", "/learners/"
     return [
         ("mostly_expired", BARE, "/bench/bare/"),
         ("mostly_expired", "Mostly expired: first page", expired),
@@ -156,6 +157,10 @@ def pages():
         ("mostly_valid", "  search 'north0'", f"{expired}?q=north0"),
         ("mostly_valid", "  search 'Learner 5' (a name)", f"{expired}?q=Learner+5"),
         ("mostly_valid", "  page 10", f"{expired}?page=10"),
+        ("mostly_expired", "Learners list: first page", learners),
+        ("mostly_expired", "  search 'north0', every learner", f"{learners}?q=north0"),
+        ("mostly_expired", "  search one address, every learner", f"{learners}?q=north000046"),
+        ("mostly_expired", "  page 40 of every learner", f"{learners}?page=40"),
     ]
 
 
@@ -177,6 +182,7 @@ def run(args):
         clients[customer.schema_name] = Client()
         clients[customer.schema_name].force_login(manager)
     listed = pages()
+    assert len({label for _, label, _ in listed}) == len(listed), "labels name the rows: each once"
 
     results, inserted = {}, 0
     for size in SIZES:

@@ -196,6 +196,7 @@ def _csv_rows_with_pool_locked(customer, upload: CsvUpload, email_column: int, n
 CLASSIFIED_FOR_RENEWAL = f"""
     classified AS (
         SELECT r.row_number, r.email, l.id AS learner_id, a.id AS allocation_id, a.expires_at,
+            a.order_id, a.allocated_at, a.allocated_by_id,
             CASE
                 WHEN NOT r.email_ok THEN 'invalid_email'
                 WHEN NOT r.first_in_file THEN 'duplicate'
@@ -214,6 +215,7 @@ CLASSIFIED_FOR_RENEWAL = f"""
 CLASSIFIED_FOR_RENEWAL_EARLY = f"""
     classified AS (
         SELECT r.row_number, r.email, l.id AS learner_id, a.id AS allocation_id, a.expires_at,
+            a.order_id, a.allocated_at, a.allocated_by_id,
             CASE
                 WHEN NOT r.email_ok THEN 'invalid_email'
                 WHEN NOT r.first_in_file THEN 'duplicate'
@@ -451,7 +453,8 @@ def import_allocation(
     column = _check_column(upload, column)
     with _csv_rows_with_pool_locked(customer, upload, column, progress=progress):
         sql, params = _positional(
-            f"WITH {renewal.classified} SELECT learner_id, allocation_id, row_number, reason FROM classified",
+            f"WITH {renewal.classified} SELECT learner_id, allocation_id, row_number, reason, "
+            "order_id, expires_at, allocated_at, allocated_by_id FROM classified",
             renewal.params,
         )
         candidates = Candidates.from_sql(sql, params, at_most=upload.row_count)
@@ -590,8 +593,9 @@ def import_learners(
             counts["already_learner"] = counts.get("already_learner", 0) + new - result.added
         result.skipped = counts
         candidates = Candidates.from_sql(
-            """SELECT learner_id, NULL::bigint, min(row_number), NULL FROM pg_temp.csv_rows
-                WHERE learner_id IS NOT NULL GROUP BY learner_id""",
+            """SELECT learner_id, NULL::bigint, min(row_number), NULL,
+                    NULL::bigint, NULL::timestamptz, NULL::timestamptz, NULL::bigint
+                FROM pg_temp.csv_rows WHERE learner_id IS NOT NULL GROUP BY learner_id""",
             at_most=upload.row_count,
         )
         result.allocated = seats.give_seats(customer, candidates, acting_user=acting_user, now=now).allocated

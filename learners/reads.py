@@ -8,11 +8,12 @@ and their current allocation has expired (so they hold no valid one)."""
 
 from datetime import timedelta
 
-from django.db.models import Case, F, FilteredRelation, Max, Q, QuerySet, Value, When
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import Case, F, FilteredRelation, Max, Q, QuerySet, TextField, Value, When
 from django.utils import timezone
 
 from accounts.models import normalise_email
-from common.search import TRIGRAM, HasAllTrigrams, Trigrams
+from common.search import TRIGRAM, HasAllTrigrams, covering_trigrams
 from learners.models import Allocation, Learner, LearnerStatus
 from licences.models import LicenceOrder
 from licences.services import EXPIRING_SOON_DAYS, EXPIRING_WINDOWS  # noqa: F401 (EXPIRING_WINDOWS: reads.EXPIRING_WINDOWS)
@@ -39,14 +40,17 @@ def matching(search: str) -> Q:
     (two thirds of a search's time over 100,000 learners) and leave the planner
     without statistics to estimate how many learners match."""
     folded = search.lower()
-    email, name = Q(email__contains=folded), Q(name_folded__contains=folded)
+    found = Q(email__contains=folded) | Q(name_folded__contains=folded)
     if len(folded) >= TRIGRAM:
         # Each column's GIN index of its three-letter pieces narrows the rows to those
-        # holding every piece of the search; the LIKE above keeps the answer exact.
-        pieces = Trigrams(Value(folded))
-        email &= Q(HasAllTrigrams(Trigrams("email"), pieces))
-        name &= Q(HasAllTrigrams(Trigrams("name_folded"), pieces))
-    return email | name
+        # holding every piece of the search; the LIKE above keeps the answer exact (a
+        # learner whose email or name contains the search holds all its pieces there).
+        # Written apart from the LIKE, the pieces are exactly what the two indexes are
+        # asked, so PostgreSQL does not check them again on the rows the indexes give;
+        # on rows read some other way it compares the pieces stored with each learner.
+        pieces = Value(covering_trigrams(folded), output_field=ArrayField(TextField()))
+        found &= Q(HasAllTrigrams(F("email_trigrams"), pieces)) | Q(HasAllTrigrams(F("name_trigrams"), pieces))
+    return found
 
 
 # The Expiring Soon tab's windows (EXPIRING_WINDOWS, from licences.services, where the
@@ -64,17 +68,11 @@ def expiring_within(days: int, now=None) -> Q:
 def learners_with_licence(search: str = "", licence: str = "", now=None) -> QuerySet:
     """Every learner with their current seat's expiry, for the Learners section."""
     now = now or timezone.now()
-    learners = with_current_allocation(Learner.objects.all()).annotate(
-        licence_expires_at=F("current__expires_at"),
-        licence_state=Case(
-            When(status=LearnerStatus.DEACTIVATED, then=Value("deactivated")),
-            When(current__expires_at__gt=now, then=Value("valid")),
-            When(current__expires_at__lte=now, then=Value("expired")),
-            default=Value("none"),
-        ),
-    )
+    learners = with_current_allocation(Learner.objects.all())
     if search:
         learners = learners.filter(matching(search))
+    # Filtered before the annotations below refer to ``current``, so that they share
+    # the filter's join rather than add one of their own.
     if licence == "valid":
         learners = learners.filter(current__expires_at__gt=now)
     elif licence == "expired":
@@ -85,6 +83,15 @@ def learners_with_licence(search: str = "", licence: str = "", now=None) -> Quer
         learners = learners.filter(status=LearnerStatus.DEACTIVATED)
     elif licence == "expiring":
         learners = learners.filter(expiring_within(DEFAULT_WINDOW, now), status=LearnerStatus.ACTIVE)
+    learners = learners.annotate(
+        licence_expires_at=F("current__expires_at"),
+        licence_state=Case(
+            When(status=LearnerStatus.DEACTIVATED, then=Value("deactivated")),
+            When(current__expires_at__gt=now, then=Value("valid")),
+            When(current__expires_at__lte=now, then=Value("expired")),
+            default=Value("none"),
+        ),
+    )
     return learners.order_by(*LEARNER_ORDER)
 
 
@@ -179,10 +186,23 @@ def current_seat(email: str) -> Allocation | None:
     )
 
 
-def seat_sources(customer, now=None, order_id=None, expiring_after=None) -> list[LicenceOrder]:
+def seat_sources(customer, now=None, order_id=None, expiring_after=None, *, valid=None) -> list[LicenceOrder]:
     """The valid orders with free seats, in the order seats are taken from them:
     the one that expires last first. With ``expiring_after``, only the orders that
-    expire after that moment (a renewal early's later orders)."""
+    expire after that moment (a renewal early's later orders). ``valid``: the
+    customer's valid orders read a moment ago (the guard's ``request.valid_orders``),
+    picked from instead of read again."""
+    if valid is not None:
+        now = now or timezone.now()
+        picked = [
+            order
+            for order in valid
+            if order.expires_at > now
+            and order.allocated_count < order.quantity
+            and (order_id is None or order.pk == order_id)
+            and (expiring_after is None or order.expires_at > expiring_after)
+        ]
+        return sorted(picked, key=lambda order: (order.expires_at, order.pk), reverse=True)
     orders = LicenceOrder.objects.filter(customer=customer).valid(now).filter(allocated_count__lt=F("quantity"))
     if order_id is not None:
         orders = orders.filter(pk=order_id)

@@ -45,7 +45,7 @@ def expiring(request):
     search, days = form.search(), form.window()
     mode = "csv" if request.GET.get("mode") == "csv" else "manual"
     now = timezone.now()
-    sources = reads.seat_sources(request.tenant, now)
+    sources = reads.seat_sources(request.tenant, now, valid=getattr(request, "valid_orders", None))
     learners = reads.expiring_learners(search, days, now).only("email", "name")
     page = paginate_keyset(request, learners, reads.LEARNER_ORDER)
     # Free seats in orders that outlast the whole window: where everyone listed could go.
@@ -64,7 +64,8 @@ def expiring(request):
             "sources": sources,
             "later_free": later_free,
             "selection_form": RenewEarlySelectionForm(orders=sources, initial={"days": days}),
-            "carry_over": carry_over.setting(),
+            # Kept on the customer with the setting (learners.carry_over): no query.
+            "carry_over_since": request.tenant.carry_over_since,
             **upload_limits(),
         },
     )

@@ -104,7 +104,8 @@ def test_targeting_a_migration_goes_schema_by_schema_past_failures(customers):
 
     _, err, error = migrate_failing("learners", "0006", tenant=True, verbosity=0)
     assert str(error) == "1 of 4 customer schemas failed to migrate."
-    assert 'acme: ProgrammingError: column "name_folded" of relation "learners_learner" does not exist' in err
+    # acme fails first unapplying 0011, which puts back 0009's search index on that column
+    assert 'acme: ProgrammingError: column "name_folded" does not exist' in err
 
     assert LATEST in applied("acme")
     for schema in ("globex", "initech", TEMPLATE):
