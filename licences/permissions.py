@@ -11,8 +11,7 @@ from django.shortcuts import redirect
 
 from accounts.permissions import require
 from customers.permissions import manages_current_customer
-from licences.models import LicenceOrder
-from licences.services import customer_is_expired
+from licences.services import valid_orders_and_expired
 
 RENEWAL_PAGE = "licences:renewal"
 
@@ -28,16 +27,16 @@ def customer_manager_required(view):
     """A customer manager in their own company, or a partner manager in manage mode;
     an expired customer's managers are sent to the renewal page.
 
-    For a customer manager the guard reads the customer's valid orders (one query:
-    with any, the customer is not expired) and leaves them on the request as
-    ``valid_orders``, so that a page listing seat sources does not read them again."""
+    For a customer manager the guard reads the customer's valid orders and rule 5 in
+    one query (services.valid_orders_and_expired) and leaves the orders on the request
+    as ``valid_orders``, so that a page listing seat sources does not read them again."""
     guarded = needed_to_renew(view)
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if request.user.is_authenticated and manages_current_customer(request) and not request.in_manage_mode:
-            request.valid_orders = list(LicenceOrder.objects.filter(customer=request.tenant).valid())
-            if not request.valid_orders and customer_is_expired(request.tenant):
+            request.valid_orders, expired = valid_orders_and_expired(request.tenant)
+            if expired:
                 return redirect(RENEWAL_PAGE)
         return guarded(request, *args, **kwargs)
 

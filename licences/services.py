@@ -318,6 +318,18 @@ def with_pool_figures(customers, now=None):
     ).annotate(seats_free=F("seats_total") - F("seats_allocated"))
 
 
+def valid_orders_and_expired(customer, now=None) -> tuple[list[LicenceOrder], bool]:
+    """The customer's valid orders, and rule 5 (it has had assigned orders and none is
+    valid), in one query: the valid orders and at most one expired order, whose
+    presence alone says there were some (the guard of every customer page)."""
+    now = now or timezone.now()
+    assigned = LicenceOrder.objects.filter(customer=customer, status=OrderStatus.ASSIGNED)
+    one_expired = assigned.filter(expires_at__lte=now).values("pk")[:1]
+    found = list(assigned.filter(Q(expires_at__gt=now) | Q(pk__in=one_expired)))
+    valid = [order for order in found if order.expires_at > now]
+    return valid, bool(found) and not valid
+
+
 def customer_is_expired(customer, now=None) -> bool:
     """Rule 5, in one query: the customer has had assigned orders and none is valid."""
     figures = LicenceOrder.objects.filter(customer=customer, status=OrderStatus.ASSIGNED).aggregate(
