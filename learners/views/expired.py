@@ -69,15 +69,25 @@ def expired(request):
     )
 
 
+_ROW_START = (
+    '<tr><td class="check-col"><input type="checkbox" name="learner" value="{0}" id="learner-{0}"'
+    ' aria-label="Select {1}" data-learner-box></td>'
+    '<td><label for="learner-{0}" class="plain">{1}</label></td>'
+)
+
+
+def selectable_rows(rows, cells: int):
+    """Rows of learners to tick (Expired Licences, Expiring Soon), built here in one
+    pass, since a template per cell costs more than the query that found them:
+    ``rows`` gives (id, email, then ``cells`` more cells) for each learner."""
+    template = _ROW_START + "".join(f"<td>{{{n}}}</td>" for n in range(2, 2 + cells)) + "</tr>"
+    return format_html_join("", template, rows)
+
+
 def _rows(page, tz):
-    """The page's rows, built here in one pass: a template per cell costs more than
-    the query that found them."""
-    return format_html_join(
-        "",
-        '<tr><td class="check-col"><input type="checkbox" name="learner" value="{0}" id="learner-{0}"'
-        ' aria-label="Select {1}" data-learner-box></td>'
-        '<td><label for="learner-{0}" class="plain">{1}</label></td><td>{2}</td><td>{3}</td></tr>',
+    return selectable_rows(
         ((learner.pk, learner.email, learner.name or "—", time_element(learner.last_expiry, tz)) for learner in page),
+        cells=2,
     )
 
 

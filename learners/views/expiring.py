@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
 from django.views.decorators.http import require_POST
 
 from common.local_time import time_element
@@ -23,6 +22,7 @@ from learners.views.expired import (
     allocation_report,
     confirm_allocation,
     review_allocation,
+    selectable_rows,
     upload_allocation,
     upload_limits,
 )
@@ -72,23 +72,18 @@ def expiring(request):
 
 
 def _rows(page, tz):
-    """The page's rows, built here in one pass: a template per cell costs more than
-    the query that found them."""
-    return format_html_join(
-        "",
-        '<tr><td class="check-col"><input type="checkbox" name="learner" value="{0}" id="learner-{0}"'
-        ' aria-label="Select {1}" data-learner-box></td>'
-        '<td><label for="learner-{0}" class="plain">{1}</label></td><td>{2}</td><td>{3}</td><td>#{4}</td></tr>',
+    return selectable_rows(
         (
             (
                 learner.pk,
                 learner.email,
                 learner.name or "—",
                 time_element(learner.expires_at, tz),
-                learner.seat_order_id,
+                f"#{learner.seat_order_id}",
             )
             for learner in page
         ),
+        cells=3,
     )
 
 
