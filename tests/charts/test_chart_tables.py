@@ -40,20 +40,20 @@ def months_of_2026() -> list[str]:
     return [f"{month} 2026" for month in MONTHS_2026]
 
 
-def overview_at(client, manager, now) -> str:
-    client.force_login(manager)
+def page_at(client, user, url, now) -> str:
+    client.force_login(user)
     with time_machine.travel(now, tick=False):
-        response = client.get("/licences/")
+        response = client.get(url)
     assert response.status_code == 200
     return response.content.decode()
+
+
+def overview_at(client, manager, now) -> str:
+    return page_at(client, manager, "/licences/", now)
 
 
 def companies_at(client, partner_manager, now) -> str:
-    client.force_login(partner_manager)
-    with time_machine.travel(now, tick=False):
-        response = client.get("/partner/companies/")
-    assert response.status_code == 200
-    return response.content.decode()
+    return page_at(client, partner_manager, "/partner/companies/", now)
 
 
 # --- The customer's Licences overview --------------------------------------------------
