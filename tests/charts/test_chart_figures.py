@@ -10,7 +10,7 @@ from django.core.management import call_command
 from learners import seat_history
 from licences import charts, seat_use
 from licences.models import SeatSnapshot
-from tests.charts.conftest import NOW, order_of
+from tests.charts.helpers import NOW, order_of
 
 
 def test_weeks_from_the_allocation_history_on_the_customers_clock(acme_history):

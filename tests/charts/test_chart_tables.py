@@ -13,7 +13,7 @@ import time_machine
 from learners import seat_history
 from licences import charts, seat_use
 from tests.builders import make_customer
-from tests.charts.conftest import NOW, order_of
+from tests.charts.helpers import NOW, order_of
 
 MONTHS_2026 = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
