@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, F, Min, Q, Sum
+from django.db.models import F, Min, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Role
@@ -331,8 +331,5 @@ def valid_orders_and_expired(customer, now=None) -> tuple[list[LicenceOrder], bo
 
 
 def customer_is_expired(customer, now=None) -> bool:
-    """Rule 5, in one query: the customer has had assigned orders and none is valid."""
-    figures = LicenceOrder.objects.filter(customer=customer, status=OrderStatus.ASSIGNED).aggregate(
-        assigned=Count("pk"), valid=Count("pk", filter=Q(expires_at__gt=now or timezone.now()))
-    )
-    return figures["assigned"] > 0 and figures["valid"] == 0
+    """Rule 5: the customer has had assigned orders and none is valid (one query)."""
+    return valid_orders_and_expired(customer, now)[1]
