@@ -38,15 +38,24 @@ def absolute_url(view_name, *args) -> str:
     return settings.SITE_URL + reverse(view_name, args=args)
 
 
+def _copying(partner_ids) -> set[int]:
+    """Which of these partners copy their managers on expiry notices."""
+    return set(
+        PartnerNotificationSettings.objects.filter(partner__in=partner_ids, copy_managers_on_expiry=True).values_list(
+            "partner_id", flat=True
+        )
+    )
+
+
 class Outbox:
     """What one pass of the sender shares across its emails: one connection to the
-        email backend (opened once, each email still its own ``send_messages`` call, so
-        each has its own outcome), the managers of each company (looked up once per
-        pass, for a whole batch at a time) and, for reminders, the free seats of later
-        orders (one query per batch), and which partners copy their managers on expiry
-    notices (one query per batch). Without ``prepare`` each lookup is made as asked.
+    email backend (opened once, each email still its own ``send_messages`` call, so
+    each has its own outcome), the managers of each company (looked up once per
+    pass, for a whole batch at a time), for reminders the free seats of later orders
+    (one query per batch), and which partners copy their managers on expiry notices
+    (one query per batch). Without ``prepare`` each lookup is made as asked.
 
-        A pass lasts seconds: a manager added meanwhile gets the next pass's emails."""
+    A pass lasts seconds: a manager added meanwhile gets the next pass's emails."""
 
     def __init__(self):
         self.connection = None
@@ -76,11 +85,7 @@ class Outbox:
         ask_copies = {o.customer.partner_id for o in notices} - self.copying.keys()
         partners -= self.partner_managers.keys()
         if ask_copies:
-            copying = set(
-                PartnerNotificationSettings.objects.filter(
-                    partner__in=ask_copies, copy_managers_on_expiry=True
-                ).values_list("partner_id", flat=True)
-            )
+            copying = _copying(ask_copies)
             self.copying.update({partner_id: partner_id in copying for partner_id in ask_copies})
         if customers or partners:
             for customer_id in customers:
@@ -114,9 +119,7 @@ class Outbox:
 
     def copies_managers(self, partner_id) -> bool:
         if partner_id not in self.copying:
-            return PartnerNotificationSettings.objects.filter(
-                partner_id=partner_id, copy_managers_on_expiry=True
-            ).exists()
+            return partner_id in _copying([partner_id])
         return self.copying[partner_id]
 
     def free_seats_after(self, order, now) -> int:
