@@ -6,16 +6,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role, User
 from common.downloads import csv_download, export_filename
 from insight import activity, exports
 from insight.filters import ActivityFilter
 from learners.forms import LearnerSearchForm
 from licences.filters import RequestedOrderFilter
-from licences.models import LicenceOrder
 from licences.permissions import customer_manager_required, needed_to_renew
+from licences.services import partner_orders
 from partners.permissions import partner_manager_required
-from partners.services import customers_of
+from partners.services import customers_of, partner_managers
 
 # --- Activity -------------------------------------------------------------------------
 
@@ -138,9 +137,9 @@ def allocation_history_export(request):
 def partner_orders_export(request):
     """Requested Orders → Export CSV, with the list's filters (status included)."""
     partner = request.user.partner
-    orders = LicenceOrder.objects.filter(customer__partner=partner)
-    managers = User.objects.filter(partner=partner, role=Role.PARTNER_MANAGER)
-    filterset = RequestedOrderFilter(request.GET, orders, customers=customers_of(partner), managers=managers)
+    filterset = RequestedOrderFilter(
+        request.GET, partner_orders(partner), customers=customers_of(partner), managers=partner_managers(partner)
+    )
     if not filterset.is_valid():
         return redirect(reverse("licences:partner_orders") + f"?{request.GET.urlencode()}")
     filtered = filterset.qs

@@ -318,6 +318,11 @@ def with_pool_figures(customers, now=None):
     ).annotate(seats_free=F("seats_total") - F("seats_allocated"))
 
 
+def partner_orders(partner):
+    """Every order of the partner's customers (Requested Orders, its export, the API)."""
+    return LicenceOrder.objects.filter(customer__partner=partner)
+
+
 def valid_orders_and_expired(customer, now=None) -> tuple[list[LicenceOrder], bool]:
     """The customer's valid orders, and rule 5 (it has had assigned orders and none is
     valid), in one query: the valid orders and at most one expired order, whose

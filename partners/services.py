@@ -3,6 +3,7 @@ and requiring two-factor sign-in of their managers."""
 
 from django.db import transaction
 
+from accounts.models import Role, User
 from customers.middleware import MANAGED_CUSTOMER_SESSION_KEY
 from customers.models import Customer, validate_time_zone
 from partners import events
@@ -12,6 +13,12 @@ from partners.models import Partner
 def customers_of(partner):
     """The partner's active customer companies."""
     return Customer.objects.filter(partner=partner, is_active=True)
+
+
+def partner_managers(partner):
+    """The partner's managers, by name: who may be chosen as an order's requester,
+    beside the customers' managers."""
+    return User.objects.filter(partner=partner, role=Role.PARTNER_MANAGER).order_by("full_name", "email")
 
 
 @transaction.atomic(durable=True)

@@ -30,19 +30,11 @@ from customers.models import Customer
 from licences import services
 from licences.filters import ANY_STATUS, CUSTOMER_MANAGERS, RequestedOrderFilter, requested_by
 from licences.models import LicenceOrder
-from partners.services import customers_of
+from licences.services import partner_orders
+from partners.services import customers_of, partner_managers
 
 router = Router(tags=["Orders"])
 NEWEST_FIRST = Ordering("requested_at", "id", descending=True, first_is_time=True)
-
-
-def partner_orders(partner):
-    return LicenceOrder.objects.filter(customer__partner=partner)
-
-
-def partner_managers(partner):
-    """Who may be chosen as an order's requester, beside the customers' managers."""
-    return User.objects.filter(partner=partner, role=Role.PARTNER_MANAGER).order_by("full_name", "email")
 
 
 def _column(alias, model, name):

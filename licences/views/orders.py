@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role, User
 from common.local_time import NO_MOMENT, clock, time_element
 from common.pagination import paginate, paginate_keyset, requested_window
 from licences import services
@@ -21,7 +20,7 @@ from licences.forms import OrderActionForm, RequestLicencesForm
 from licences.models import LicenceOrder, OrderStatus
 from licences.permissions import RENEWAL_PAGE, needed_to_renew
 from partners.permissions import partner_manager_required
-from partners.services import customers_of
+from partners.services import customers_of, partner_managers
 
 # --- Customer side: a customer manager, or a partner manager in manage mode ----------
 
@@ -172,15 +171,18 @@ def partner_orders(request):
     the requester choices when filtering by requester, and the customer choices only
     when the filter form is shown (Add Filter)."""
     partner = request.user.partner
-    orders = LicenceOrder.objects.filter(customer__partner=partner)
-    managers = User.objects.filter(partner=partner, role=Role.PARTNER_MANAGER).order_by("full_name", "email")
-    filterset = RequestedOrderFilter(request.GET, orders, customers=customers_of(partner), managers=managers)
+    filterset = RequestedOrderFilter(
+        request.GET,
+        services.partner_orders(partner),
+        customers=customers_of(partner),
+        managers=partner_managers(partner),
+    )
     valid = filterset.is_valid()
     show_filters = not valid or request.GET.get("filters") == "open"
     if request.htmx and show_filters:
         return render(request, "licences/_order_filters.html", {"filter": filterset})
     # An invalid filter gets its message rather than an unfiltered list.
-    orders = filterset.qs if valid else orders.none()
+    orders = filterset.qs if valid else filterset.queryset.none()
     page = paginate_keyset(request, orders.values(*ROW_VALUES), ("-requested_at", "-id"))
     urls = {"assign_url": reverse("licences:assign_order"), "cancel_url": reverse("licences:cancel_order")}
     rows = format_html_join("", "{}", ((_order_row_html(values, **urls),) for values in page))
