@@ -252,7 +252,7 @@ class AssignedOrders:
 
     @property
     def all_expired(self) -> bool:
-        """Rule 5, as ``customer_is_expired``: assigned orders, and none valid."""
+        """Rule 5, as ``valid_orders_and_expired``: assigned orders, and none valid."""
         return self.assigned > 0 and not self.pool
 
 
@@ -333,8 +333,3 @@ def valid_orders_and_expired(customer, now=None) -> tuple[list[LicenceOrder], bo
     found = list(assigned.filter(Q(expires_at__gt=now) | Q(pk__in=one_expired)))
     valid = [order for order in found if order.expires_at > now]
     return valid, bool(found) and not valid
-
-
-def customer_is_expired(customer, now=None) -> bool:
-    """Rule 5: the customer has had assigned orders and none is valid (one query)."""
-    return valid_orders_and_expired(customer, now)[1]

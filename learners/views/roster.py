@@ -1,7 +1,5 @@
 """The Learners section: list, Add Learner, deactivate, and allocate one licence."""
 
-from zoneinfo import ZoneInfo
-
 from django.contrib import messages
 from django.http import Http404
 from django.middleware.csrf import get_token
@@ -11,7 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from common.local_time import MONTHS
+from common.local_time import MONTHS, NO_MOMENT
 from common.pagination import paginate_keyset
 from learners import reads, roster, seats
 from learners.error_codes import LearnerError
@@ -35,7 +33,7 @@ def learner_list(request):
 def _rows(request, page):
     """The page's rows, built here in one pass: a template per cell, with two forms
     a row, cost more than the query that found them."""
-    tz = ZoneInfo(str(request.tenant.time_zone))
+    tz = request.tenant.tzinfo
     csrf = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
     back = "?" + request.GET.urlencode()
     return format_html_join(
@@ -58,7 +56,6 @@ def _rows(request, page):
 _ACTIVE = mark_safe('<span class="badge badge-ok">Active</span>')  # noqa: S308 (constant markup)
 _DEACTIVATED = mark_safe('<span class="badge">Deactivated</span>')  # noqa: S308
 _NO_LICENCE = mark_safe('<span class="badge badge-requested">No licence</span>')  # noqa: S308
-_DASH = mark_safe('<span class="muted">—</span>')  # noqa: S308
 
 
 def _day(moment, tz) -> str:
@@ -70,7 +67,7 @@ def _day(moment, tz) -> str:
 def _licence(learner, tz):
     state = learner.licence_state
     if state == "deactivated":
-        return _DASH
+        return NO_MOMENT
     if state == "none":
         return _NO_LICENCE
     expires = learner.licence_expires_at.astimezone(tz)

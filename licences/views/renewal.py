@@ -5,13 +5,14 @@ from django.shortcuts import redirect, render
 
 from licences.models import LicenceOrder, OrderStatus
 from licences.permissions import needed_to_renew
-from licences.services import customer_is_expired
+from licences.services import valid_orders_and_expired
 
 
 @needed_to_renew
 def renewal(request):
     customer = request.tenant
-    if not customer_is_expired(customer):
+    _, expired = valid_orders_and_expired(customer)
+    if not expired:
         return redirect("licences:overview")
     orders = LicenceOrder.objects.filter(customer=customer)
     last = orders.filter(status=OrderStatus.ASSIGNED).order_by("-expires_at").first()
