@@ -96,6 +96,7 @@ class DigestClaim:
     attempt: int
     kind: str = "partner_digest"
     model: ClassVar = PartnerDigest
+    label: ClassVar = "Digest"
 
 
 def claim(digest_id: int, now: datetime) -> DigestClaim | None:

@@ -152,6 +152,7 @@ class Claim:
     # Set when a later reminder of the same order is also due (only that one goes).
     superseded: bool = False
     model: ClassVar = OrderEmail
+    label: ClassVar = "Email"  # what the log calls it
 
 
 def claim_batch(email_ids: list[int], now: datetime) -> list[Claim]:
@@ -267,7 +268,9 @@ def record_sent(claim, message_id: str, recipient_count: int) -> str:
         claim, state=state, message_id=(message_id or "")[:255], recipient_count=recipient_count, **changes
     )
     if not updated:
-        logger.warning("Email %s was taken over while being sent; it may have gone out twice.", claim.email_id)
+        logger.warning(
+            "%s %s was taken over while being sent; it may have gone out twice.", claim.label, claim.email_id
+        )
     return state
 
 
@@ -284,11 +287,16 @@ def record_send_error(claim, error: BaseException, now: datetime) -> str:
             retry_at = min(retry_at, claim.order.expires_at)
         record(claim, state=EmailState.RETRYING, due_at=retry_at, error=describe(error))
         logger.warning(
-            "Email %s, attempt %s failed; retrying at %s: %s", claim.email_id, claim.attempt, retry_at, error
+            "%s %s, attempt %s failed; retrying at %s: %s",
+            claim.label,
+            claim.email_id,
+            claim.attempt,
+            retry_at,
+            error,
         )
         return EmailState.RETRYING
     record(claim, state=EmailState.FAILED, error=describe(error))
-    logger.error("Email %s failed after %s attempt(s): %s", claim.email_id, claim.attempt, error)
+    logger.error("%s %s failed after %s attempt(s): %s", claim.label, claim.email_id, claim.attempt, error)
     return EmailState.FAILED
 
 
@@ -469,6 +477,7 @@ class AlertClaim:
     attempt: int
     kind: str = "seat_alert"
     model: ClassVar = SeatAlert
+    label: ClassVar = "Seat alert"
 
 
 def due_alert_ids(now: datetime, limit: int) -> list[int]:

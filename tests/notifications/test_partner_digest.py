@@ -168,10 +168,13 @@ class SecondSendFailsOnce(EmailBackend):
         return super().send_messages(messages)
 
 
-def test_a_transient_error_is_retried_without_sending_twice(world, acme_to_renew, settings):
+def test_a_transient_error_is_retried_without_sending_twice(world, acme_to_renew, settings, caplog):
     settings.EMAIL_BACKEND = f"{__name__}.SecondSendFailsOnce"
     SecondSendFailsOnce.sends = 0
-    assert digest.send_due_digests(MONDAY)["retrying"] == 1
+    with caplog.at_level("WARNING", logger="notifications.services"):
+        assert digest.send_due_digests(MONDAY)["retrying"] == 1
+    # The operators' log names a digest as a digest, not as an order's email.
+    assert [r.getMessage().split(",")[0].split()[0] for r in caplog.records] == ["Digest"]
     assert [m.to[0] for m in digests()] == ["alice@northwind.test"]
     row = PartnerDigest.objects.get(partner=world["alice"].partner)
     assert row.state == "retrying" and "503" in row.error
