@@ -378,3 +378,12 @@ CELERY_BEAT_SCHEDULE["record-seats-in-use"] = {
     "schedule": timedelta(hours=1),
     "options": {"expires": 3600},
 }
+
+# --- Lapses: the Expired Licences list's index (learners.lapses) ----------------------
+# As often as the expiry scan: until a customer's lapses are recorded after one of its
+# orders expired, its list reads the allocations themselves (right, only slower).
+CELERY_BEAT_SCHEDULE["record-lapses"] = {
+    "task": "learners.tasks.record_lapses",
+    "schedule": timedelta(seconds=EXPIRY_SCAN_INTERVAL_SECONDS),
+    "options": {"expires": EXPIRY_SCAN_INTERVAL_SECONDS},
+}

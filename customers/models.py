@@ -36,6 +36,10 @@ class Customer(TenantMixin):
     # the customer's schema says who changed it), kept here in the same transaction so
     # the expiry job can tell it is off without entering the customer's schema.
     carry_over_since = models.DateTimeField(null=True, blank=True, editable=False)
+    # When learners.lapses last recorded which learners' seats had expired: every
+    # order that expired by then has its learners in the customer's lapses. Empty:
+    # never (the Expired Licences list reads the allocations themselves).
+    lapses_recorded_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     auto_create_schema = True
     auto_drop_schema = False

@@ -145,6 +145,31 @@ class Allocation(models.Model):
         return self.ended_at is None and self.expires_at > (now or timezone.now())
 
 
+class Lapse(models.Model):
+    """A learner whose current seat had expired when the customer's lapses were last
+    recorded (learners.lapses, ``Customer.lapses_recorded_at``): the Expired
+    Licences list's own index, so that finding the few expired learners among many
+    valid ones reads those few, not every learner in email order.
+
+    Written only by learners.lapses, after an order expires and after renewals, never
+    by a renewal itself: every index on the allocations would cost each renewal, and
+    this table's rows may outlive the lapse (a renewed learner's row stays until the
+    next recording), so a read still checks the learner's current seat. ``email`` is
+    the learner's (never changed once added), copied so that the list's order is
+    this table's index."""
+
+    learner = models.OneToOneField(
+        Learner, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="lapse"
+    )
+    email = models.EmailField(max_length=254)
+
+    class Meta:
+        indexes = [models.Index(fields=["email", "learner"], name="lapse_email_idx")]
+
+    def __str__(self):
+        return self.email
+
+
 class CarryOverSetting(models.Model):
     """The customer's choice (one row, in its schema): when an order expires, move its
     active learners to free seats of later orders. Off (no row, or ``on_since`` empty)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import normalise_email
 from common.search import TRIGRAM, HasAllTrigrams, covering_trigrams
 from learners.models import Allocation, Learner, LearnerStatus
-from licences.models import LicenceOrder
+from licences.models import LicenceOrder, OrderStatus
 from licences.services import EXPIRING_SOON_DAYS, EXPIRING_WINDOWS  # noqa: F401 (EXPIRING_WINDOWS: reads.EXPIRING_WINDOWS)
 
 # The lists' order, and their pages' keyset (common.pagination): the email is unique,
@@ -141,6 +141,34 @@ def expired_learners(search: str = "", now=None) -> QuerySet:
     if search:
         learners = learners.filter(matching(search))
     return learners.order_by(*LEARNER_ORDER)
+
+
+# The Expired Licences list's order through the lapses: their index's, the same
+# order as LEARNER_ORDER (a lapse holds its learner's email).
+LAPSE_ORDER = ("lapse_email", "id")
+
+
+def lapses_recorded(customer, now=None) -> bool:
+    """Whether ``customer``'s lapses hold every expired learner: no order of it has
+    expired since they were last recorded (learners.lapses)."""
+    now = now or timezone.now()
+    expired = LicenceOrder.objects.filter(customer=customer, status=OrderStatus.ASSIGNED, expires_at__lte=now)
+    if customer.lapses_recorded_at is not None:
+        expired = expired.filter(expires_at__gt=customer.lapses_recorded_at)
+    return not expired.exists()
+
+
+def expired_list(customer, search: str = "", now=None) -> tuple[QuerySet, tuple[str, ...]]:
+    """The Expired Licences list to show, and its sort keys: ``expired_learners``,
+    read through the customer's lapses when they are recorded (the few expired
+    learners among many valid ones are then read alone), else from the allocations.
+    The same learners either way: the lapses hold every expired learner, and each
+    one's current seat is still checked."""
+    now = now or timezone.now()
+    learners = expired_learners(search, now)
+    if not lapses_recorded(customer, now):
+        return learners, LEARNER_ORDER
+    return learners.filter(lapse__isnull=False).annotate(lapse_email=F("lapse__email")), LAPSE_ORDER
 
 
 def without_valid_licence(learner_ids, now=None) -> QuerySet:

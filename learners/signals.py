@@ -14,7 +14,8 @@
   ``customer`` and ``now``; notifications reviews its seat alerts.
 
 The API's webhooks subscribe to them (api.receivers), as notifications subscribes to
-licences.signals: the layers run one way."""
+licences.signals: the layers run one way. The learners app itself records its lapses
+again after a renewal of expired learners (learners.receivers)."""
 
 from django.dispatch import Signal
 

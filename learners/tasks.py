@@ -1,4 +1,4 @@
-"""Celery tasks of the learners app: a thin wrapper around learners.imports.
+"""Celery tasks of the learners app: thin wrappers around learners.imports and learners.lapses.
 
 Tasks take ids and the schema name, never model instances, and enter the customer's
 schema themselves (Celery runs in public otherwise)."""
@@ -8,7 +8,7 @@ from django.db import transaction
 
 from accounts.models import User
 from customers.models import Customer
-from learners import imports
+from learners import imports, lapses
 from learners.error_codes import LearnerError, LearnerErrorCode
 from learners.models import CsvUpload
 
@@ -17,6 +17,19 @@ from learners.models import CsvUpload
 def run_csv_import(upload_id: int, schema_name: str, acting_user_id: int) -> str:
     customer = Customer.objects.select_related("partner").get(schema_name=schema_name)
     return imports.run_queued_import(customer, upload_id, User.objects.get(pk=acting_user_id))
+
+
+@shared_task(ignore_result=True)
+def record_lapses() -> int:
+    """Beat, every minute: the lapses of every customer an order of which has expired
+    since they were last recorded (learners.lapses)."""
+    return lapses.record_due()
+
+
+@shared_task(ignore_result=True)
+def record_lapses_of(schema_name: str) -> int:
+    """One customer's lapses, recorded again (after a renewal of expired learners)."""
+    return lapses.record(Customer.objects.get(schema_name=schema_name))
 
 
 def queue_import(customer, upload: CsvUpload, options: dict, *, acting_user, in_manage_mode=False) -> CsvUpload:

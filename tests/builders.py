@@ -142,6 +142,10 @@ def move_expiry(customer, order, expires_at) -> LicenceOrder:
     )
     with customer:
         Allocation.objects.filter(order_id=order.pk).update(expires_at=expires_at)
+    # An assigned order's expiry never changes in the product; moved here, its seats
+    # may have expired before the customer's lapses were last recorded: forget that.
+    type(customer).objects.filter(pk=customer.pk).update(lapses_recorded_at=None)
+    customer.lapses_recorded_at = None
     order.refresh_from_db()
     # Its pending emails move with it, as seed_demo moves its orders.
     planning.plan_expiry_emails(order, reminder_leads(customer), timezone.now(), include_past=True)

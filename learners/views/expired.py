@@ -51,7 +51,8 @@ def expired(request):
     mode = "csv" if request.GET.get("mode") == "csv" else "manual"
     now = timezone.now()
     sources = reads.seat_sources(request.tenant, now)
-    page = paginate_keyset(request, reads.expired_learners(search, now).only("email", "name"), reads.LEARNER_ORDER)
+    listed, keys = reads.expired_list(request.tenant, search, now)
+    page = paginate_keyset(request, listed.only("email", "name"), keys)
     return render(
         request,
         "learners/expired.html",

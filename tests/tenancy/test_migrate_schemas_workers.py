@@ -35,6 +35,7 @@ def test_workers_migrate_the_schemas_behind_and_report_the_one_that_fails(tenant
                 cursor.execute(f"ALTER TABLE {schema}.learners_learner DROP COLUMN name_folded")
                 # learners.0010 (renew early, carry-over) undone by hand too
                 cursor.execute(f"DROP TABLE {schema}.learners_carryover, {schema}.learners_carryoversetting")
+                cursor.execute(f"DROP TABLE {schema}.learners_lapse")  # and learners.0012
                 cursor.execute(f"DROP INDEX {schema}.allocation_renewed_early_idx")
                 # and learners.0011: dropping its stored trigram columns drops the search's indexes on them
                 cursor.execute(

@@ -46,7 +46,7 @@ from api.models import WebhookEndpoint, WebhookEventType
 from api.webhooks import add_endpoint
 from customers.models import Customer
 from customers.services import create_customer
-from learners import seat_history, seats
+from learners import lapses, seat_history, seats
 from learners.models import Allocation, Learner
 from learners.roster import add_learner, deactivate_learner, ensure_learner_for_user
 from licences import seat_use
@@ -131,6 +131,8 @@ class Command(BaseCommand):
                 LICENCE_STORIES[schema](customer, partner_manager, manager_user)
             # The Licences overview's weekly chart: the daily record, from the history.
             seat_history.record_past_days(customer)
+            # Orders were moved into the past behind the beat's back: record who lapsed.
+            lapses.record(customer)
         seat_use.record_today()
         self._partner_notifications(partners["Northwind Security"])
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
