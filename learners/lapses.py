@@ -51,8 +51,8 @@ def record(customer, now=None) -> int:
             )
             cursor.execute(
                 f"""
-                INSERT INTO {LAPSE} (learner_id, email)
-                SELECT c.learner_id, l.email
+                INSERT INTO {LAPSE} (learner_id, email, name_folded)
+                SELECT c.learner_id, l.email, l.name_folded
                 FROM {ALLOCATION} c JOIN {LEARNER} l ON l.id = c.learner_id
                 WHERE c.ended_at IS NULL AND c.expires_at <= %s
                 ON CONFLICT (learner_id) DO NOTHING

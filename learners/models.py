@@ -154,14 +154,16 @@ class Lapse(models.Model):
     Written only by learners.lapses, after an order expires and after renewals, never
     by a renewal itself: every index on the allocations would cost each renewal, and
     this table's rows may outlive the lapse (a renewed learner's row stays until the
-    next recording), so a read still checks the learner's current seat. ``email`` is
-    the learner's (never changed once added), copied so that the list's order is
-    this table's index."""
+    next recording), so a read still checks the learner's current seat. ``email`` and
+    ``name_folded`` are the learner's (never changed once added), copied so that the
+    list's order is this table's index and a search is compared on the row read,
+    before any learner is."""
 
     learner = models.OneToOneField(
         Learner, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="lapse"
     )
     email = models.EmailField(max_length=254)
+    name_folded = models.TextField(blank=True)  # the learner's, for a search to compare here
 
     class Meta:
         indexes = [models.Index(fields=["email", "learner"], name="lapse_email_idx")]

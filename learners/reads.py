@@ -21,6 +21,9 @@ from licences.services import EXPIRING_SOON_DAYS, EXPIRING_WINDOWS  # noqa: F401
 # The lists' order, and their pages' keyset (common.pagination): the email is unique,
 # the id makes the order total all the same.
 LEARNER_ORDER = ("email", "id")
+# The Expired Licences list's order through the lapses: their index's, the same
+# order as LEARNER_ORDER (a lapse holds its learner's email).
+LAPSE_ORDER = ("lapse_email", "id")
 
 
 def current_allocation() -> FilteredRelation:
@@ -33,14 +36,15 @@ def with_current_allocation(learners: QuerySet) -> QuerySet:
     return learners.annotate(current=current_allocation())
 
 
-def matching(search: str) -> Q:
+def matching(search: str, *, copies: str = "") -> Q:
     """Learners whose email or name contains ``search``, whatever its case: the email
     is stored lower-cased and the name has a lower-cased copy (``name_folded``), so
     both are compared as stored. Django's icontains would put UPPER() on every row
     (two thirds of a search's time over 100,000 learners) and leave the planner
-    without statistics to estimate how many learners match."""
+    without statistics to estimate how many learners match. ``copies``: the relation
+    holding copies of both to compare instead (``lapse__``: the lapses')."""
     folded = search.lower()
-    found = Q(email__contains=folded) | Q(name_folded__contains=folded)
+    found = Q(**{f"{copies}email__contains": folded}) | Q(**{f"{copies}name_folded__contains": folded})
     if len(folded) >= TRIGRAM:
         # Each column's GIN index of its three-letter pieces narrows the rows to those
         # holding every piece of the search; the LIKE above keeps the answer exact (a
@@ -128,24 +132,25 @@ def latest_expiry(learners: QuerySet):
     return learners.order_by().aggregate(latest=Max("current__expires_at"))["latest"]
 
 
-def expired_learners(search: str = "", now=None) -> QuerySet:
+def expired_learners(search: str = "", now=None, *, through_lapses=False) -> QuerySet:
     """The Expired Licences list: active learners whose current seat has expired,
     with that expiry as ``last_expiry``, sorted by email. Select All renews exactly
-    this queryset, so the list and the renewal can never disagree."""
+    this queryset, so the list and the renewal can never disagree. ``through_lapses``:
+    only those the customer's lapses hold, found through them and sorted by their
+    copy of the email (``lapse_email``); the same learners once the lapses are
+    recorded (``expired_list``)."""
     now = now or timezone.now()
     learners = (
         with_current_allocation(Learner.objects.filter(status=LearnerStatus.ACTIVE))
         .filter(current__expires_at__lte=now)
         .annotate(last_expiry=F("current__expires_at"), current_allocation_id=F("current__id"))
     )
+    if through_lapses:
+        learners = learners.filter(lapse__isnull=False).annotate(lapse_email=F("lapse__email"))
     if search:
-        learners = learners.filter(matching(search))
-    return learners.order_by(*LEARNER_ORDER)
-
-
-# The Expired Licences list's order through the lapses: their index's, the same
-# order as LEARNER_ORDER (a lapse holds its learner's email).
-LAPSE_ORDER = ("lapse_email", "id")
+        # Through the lapses, a search compares the lapse's copies, on the row read first.
+        learners = learners.filter(matching(search, copies="lapse__" if through_lapses else ""))
+    return learners.order_by(*(LAPSE_ORDER if through_lapses else LEARNER_ORDER))
 
 
 def lapses_recorded(customer, now=None) -> bool:
@@ -165,10 +170,9 @@ def expired_list(customer, search: str = "", now=None) -> tuple[QuerySet, tuple[
     The same learners either way: the lapses hold every expired learner, and each
     one's current seat is still checked."""
     now = now or timezone.now()
-    learners = expired_learners(search, now)
     if not lapses_recorded(customer, now):
-        return learners, LEARNER_ORDER
-    return learners.filter(lapse__isnull=False).annotate(lapse_email=F("lapse__email")), LAPSE_ORDER
+        return expired_learners(search, now), LEARNER_ORDER
+    return expired_learners(search, now, through_lapses=True), LAPSE_ORDER
 
 
 def without_valid_licence(learner_ids, now=None) -> QuerySet:

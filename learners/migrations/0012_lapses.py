@@ -16,6 +16,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('learner', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, primary_key=True, related_name='lapse', serialize=False, to='learners.learner')),
                 ('email', models.EmailField(max_length=254)),
+                ('name_folded', models.TextField(blank=True)),
             ],
             options={
                 'indexes': [models.Index(fields=['email', 'learner'], name='lapse_email_idx')],

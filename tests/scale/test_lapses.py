@@ -135,8 +135,8 @@ def test_recording_writes_only_expired_learners(acme, alice, mixed):
         Lapse.objects.create(learner_id=mixed["valid"][0], email="stale@acme.test")  # as if renewed since
         assert lapses.record(acme) == 5  # not the deactivated learner: their seat ended
         assert set(Lapse.objects.values_list("learner_id", flat=True)) == set(mixed["expired"][1:])
-        emails = dict(Learner.objects.values_list("pk", "email"))
-        assert all(emails[lapse.learner_id] == lapse.email for lapse in Lapse.objects.all())
+        copied = {pk: (email, name) for pk, email, name in Learner.objects.values_list("pk", "email", "name_folded")}
+        assert all(copied[lapse.learner_id] == (lapse.email, lapse.name_folded) for lapse in Lapse.objects.all())
     assert Customer.objects.get(pk=acme.pk).lapses_recorded_at is not None
 
 
