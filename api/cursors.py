@@ -8,13 +8,15 @@ the index a range on ``a`` and leaves only ties to filter."""
 
 import base64
 import json
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from api.problems import validation_problem
-from common.db import compiled_timestamps
+from common.db import compiled_timestamps, schema_qualified_cursor
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -109,3 +111,100 @@ def page_of(rows: list, ordering: Ordering, limit: int) -> CursorPage:
     more = len(rows) > limit
     rows = rows[:limit]
     return CursorPage(rows=rows, next_cursor=ordering.encode(rows[-1]) if more and rows else None)
+
+
+class CompiledPages:
+    """Pages of a list whose SQL, for one shape of request (which filters, a cursor
+    or not, the page size), differs only in its parameters: compiled by the ORM once
+    per shape, from the queryset built with sample values no request gives, then
+    sent with each request's values where the samples' were. Building and compiling
+    a list's queryset cost more than running it; this keeps the ORM's own SQL (the
+    rules stay where they are written) and pays for it once.
+
+    ``build(**values)`` gives the list's queryset, as ``.values(...)``;
+    ``derived`` are the functions of those values that its parameters are (the
+    values themselves, a moment later, a LIKE pattern...): each parameter the
+    samples gave is matched to the one that gives it from the samples, and one
+    that carries a sample but none gives is refused when compiling (a rule changed
+    under the list). The cursor's values are matched by the class itself.
+
+    The tables are named with the customer's schema (tenant tables) or left as
+    they are, so a page needs no SET search_path (common.db)."""
+
+    CURSOR_SAMPLE = 2**62 + 7
+
+    def __init__(self, build, ordering: Ordering, derived, *, first_sample, tenant_models=()):
+        self.build, self.ordering, self.derived = build, ordering, tuple(derived)
+        self.first_sample = first_sample
+        self.tenant_tables = [model._meta.db_table for model in tenant_models]
+        self._templates = {}
+
+    def page(
+        self, shape, fixed: dict, values: dict, samples: dict, cursor: str | None, limit: int, *, schema=None
+    ) -> CursorPage:
+        """A page of ``build(**fixed, **values)`` after ``cursor``. ``fixed``: the
+        values that change the SQL itself, and ``shape`` whatever else of the values
+        does (a search's length); ``samples``: the other values' stand-ins to
+        compile it with."""
+        key = (shape, *fixed.items(), cursor is not None, limit)
+        template = self._templates.get(key)
+        if template is None:
+            template = self._templates[key] = self._compile(fixed, samples, cursor is not None, limit)
+        sql, slots, names = template
+        values = {**values, "_after": self.ordering.decode(cursor) if cursor else None}
+        params = [value(values) if derived else value for derived, value in slots]
+        if schema is not None:
+            sql = sql.replace(_SCHEMA, connection.ops.quote_name(schema))
+        with schema_qualified_cursor() as db:
+            db.execute(sql, params)
+            rows = [dict(zip(names, row, strict=True)) for row in db.fetchall()]
+        return page_of(rows, self.ordering, limit)
+
+    def _compile(self, fixed: dict, samples: dict, with_cursor: bool, limit: int):
+        samples = {**samples, "_after": (self.first_sample, self.CURSOR_SAMPLE) if with_cursor else None}
+        cursor = None
+        if with_cursor:
+            cursor = self.ordering.encode(
+                {self.ordering.first: self.first_sample, self.ordering.second: self.CURSOR_SAMPLE}
+            )
+        queryset = self.build(**fixed, **{name: value for name, value in samples.items() if name != "_after"})
+        queryset = self.ordering.after(queryset, cursor)[: limit + 1]
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        derived = [*self.derived]
+        if with_cursor:
+            derived += [lambda values: values["_after"][0], lambda values: values["_after"][1]]
+        given = []
+        for function in derived:
+            with suppress(TypeError):  # of a value this shape has not (None)
+                given.append((function, function(samples)))
+        slots = []
+        for param in params:
+            function = next((f for f, sample in given if type(sample) is type(param) and sample == param), None)
+            if function is not None:
+                slots.append((True, function))
+            elif _carries(param, samples.values()):
+                raise ValueError(f"A parameter of the list's SQL carries a sample but no function gives it: {param!r}")
+            else:
+                slots.append((False, param))
+        for table in self.tenant_tables:
+            for word in ("FROM", "JOIN"):
+                sql = sql.replace(
+                    f"{word} {connection.ops.quote_name(table)} ",
+                    f"{word} {_SCHEMA}.{connection.ops.quote_name(table)} ",
+                )
+        return sql, slots, [alias for _, _, alias in compiler.select]
+
+
+_SCHEMA = "\x00schema\x00"
+
+
+def _carries(param, samples) -> bool:
+    for sample in samples:
+        if sample is None or sample == "" or isinstance(sample, bool):
+            continue
+        if param == sample or (isinstance(sample, str) and isinstance(param, str) and sample in param):
+            return True
+        if isinstance(sample, tuple) and _carries(param, sample):
+            return True
+    return False

@@ -23,7 +23,7 @@ from api.routes._common import (
     partner_customer,
     partner_of,
 )
-from api.schemas import ORDER_VALUES, OrderIn, OrderList, OrderOut, order_dict
+from api.schemas import ORDER_VALUES, OrderIn, OrderList, OrderOut, json_time, list_response, order_dict
 from api.tokens import active_customer
 from common.db import public_table, schema_qualified_cursor
 from customers.models import Customer
@@ -164,7 +164,7 @@ def list_orders(
         if not filterset.is_valid():
             return validation_problem(field_errors_of_form(filterset.form.errors))
         found = page(filterset.qs.values(*ORDER_VALUES), NEWEST_FIRST, cursor, limit)
-    return {"items": [order_dict(row) for row in found.rows], "next_cursor": found.next_cursor}
+    return list_response([order_dict(row, json_time) for row in found.rows], found.next_cursor)
 
 
 @router.get("/orders/{order_id}", response={200: OrderOut, **COMMON_PROBLEMS}, auth=read_token)
