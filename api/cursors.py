@@ -8,6 +8,7 @@ the index a range on ``a`` and leaves only ties to filter."""
 
 import base64
 import json
+import re
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -121,82 +122,122 @@ class CompiledPages:
     a list's queryset cost more than running it; this keeps the ORM's own SQL (the
     rules stay where they are written) and pays for it once.
 
-    ``build(**values)`` gives the list's queryset, as ``.values(...)``;
-    ``derived`` are the functions of those values that its parameters are (the
-    values themselves, a moment later, a LIKE pattern...): each parameter the
-    samples gave is matched to the one that gives it from the samples, and one
-    that carries a sample but none gives is refused when compiling (a rule changed
-    under the list). The cursor's values are matched by the class itself.
+    ``build(**fixed, **values)`` gives the list's queryset, as ``.values(...)``;
+    ``derived`` are the functions of the values that its parameters are (a value
+    itself, a moment later, a LIKE pattern...): each parameter the samples gave is
+    matched to the function that gives it from the samples, and one that carries a
+    sample but that none gives is refused when compiling (a rule changed under the
+    list). The cursor's values are matched by the class itself.
 
-    The tables are named with the customer's schema (tenant tables) or left as
-    they are, so a page needs no SET search_path (common.db)."""
+    ``guards(**fixed, **values)``: querysets (if any) that must each find a row for
+    the page to be read (a customer chosen is the partner's, say), asked in the same
+    statement; ``page`` gives None when one finds none.
+
+    Every table is named with its schema (``tables``: model to schema name, None for
+    the customer's, given to ``page``), so a page needs no SET search_path
+    (common.db); a table not named there is refused when compiling."""
 
     CURSOR_SAMPLE = 2**62 + 7
 
-    def __init__(self, build, ordering: Ordering, derived, *, first_sample, tenant_models=()):
-        self.build, self.ordering, self.derived = build, ordering, tuple(derived)
+    def __init__(self, build, ordering: Ordering, derived, *, first_sample, tables: dict, guards=None):
+        self.build, self.ordering, self.derived, self.guards = build, ordering, tuple(derived), guards
         self.first_sample = first_sample
-        self.tenant_tables = [model._meta.db_table for model in tenant_models]
+        self.tables = {connection.ops.quote_name(model._meta.db_table): schema for model, schema in tables.items()}
         self._templates = {}
 
     def page(
         self, shape, fixed: dict, values: dict, samples: dict, cursor: str | None, limit: int, *, schema=None
-    ) -> CursorPage:
+    ) -> CursorPage | None:
         """A page of ``build(**fixed, **values)`` after ``cursor``. ``fixed``: the
         values that change the SQL itself, and ``shape`` whatever else of the values
         does (a search's length); ``samples``: the other values' stand-ins to
-        compile it with."""
+        compile it with; ``schema``: the customer's, for its tables."""
         key = (shape, *fixed.items(), cursor is not None, limit)
         template = self._templates.get(key)
         if template is None:
             template = self._templates[key] = self._compile(fixed, samples, cursor is not None, limit)
-        sql, slots, names = template
+        sql, slots, names, guarded = template
         values = {**values, "_after": self.ordering.decode(cursor) if cursor else None}
         params = [value(values) if derived else value for derived, value in slots]
         if schema is not None:
-            sql = sql.replace(_SCHEMA, connection.ops.quote_name(schema))
+            sql = sql.replace(_CUSTOMER_SCHEMA, connection.ops.quote_name(schema))
         with schema_qualified_cursor() as db:
             db.execute(sql, params)
-            rows = [dict(zip(names, row, strict=True)) for row in db.fetchall()]
-        return page_of(rows, self.ordering, limit)
+            rows = db.fetchall()
+        if guarded:
+            if not rows[0][0]:
+                return None
+            second = 1 + names.index(self.ordering.second)
+            rows = [row[1:] for row in rows if row[second] is not None]  # the empty page's one row of nulls
+        return page_of([dict(zip(names, row, strict=True)) for row in rows], self.ordering, limit)
 
     def _compile(self, fixed: dict, samples: dict, with_cursor: bool, limit: int):
-        samples = {**samples, "_after": (self.first_sample, self.CURSOR_SAMPLE) if with_cursor else None}
         cursor = None
         if with_cursor:
             cursor = self.ordering.encode(
                 {self.ordering.first: self.first_sample, self.ordering.second: self.CURSOR_SAMPLE}
             )
-        queryset = self.build(**fixed, **{name: value for name, value in samples.items() if name != "_after"})
-        queryset = self.ordering.after(queryset, cursor)[: limit + 1]
+        queryset = self.ordering.after(self.build(**fixed, **samples), cursor)[: limit + 1]
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
+        names = [alias for _, _, alias in compiler.select]
+        checks = []
+        if self.guards is not None:
+            checks = [
+                guard.values("pk").query.get_compiler(connection=connection).as_sql()
+                for guard in self.guards(**fixed, **samples)
+            ]
+        if checks:
+            first, second = (connection.ops.quote_name(name) for name in (self.ordering.first, self.ordering.second))
+            exists = " AND ".join(f"EXISTS ({check})" for check, _ in checks)
+            order_by = self.ordering.sql_order_by(f"page.{first}", f"page.{second}")
+            sql = (
+                f"SELECT checks.ok, page.* FROM (SELECT {exists} AS ok) checks "  # noqa: S608 (the ORM's SQL)
+                f"LEFT JOIN LATERAL ({sql}) page ON checks.ok ORDER BY {order_by}"
+            )
+            params = [*(param for _, check_params in checks for param in check_params), *params]
+        samples = {**samples, "_after": (self.first_sample, self.CURSOR_SAMPLE) if with_cursor else None}
+        return self._qualified(sql), self._slots(params, samples, with_cursor), names, bool(checks)
+
+    def _slots(self, params, samples: dict, with_cursor: bool) -> list:
         derived = [*self.derived]
         if with_cursor:
             derived += [lambda values: values["_after"][0], lambda values: values["_after"][1]]
         given = []
         for function in derived:
-            with suppress(TypeError):  # of a value this shape has not (None)
+            with suppress(KeyError, TypeError, ValueError):  # of a value this shape has not
                 given.append((function, function(samples)))
         slots = []
         for param in params:
-            function = next((f for f, sample in given if type(sample) is type(param) and sample == param), None)
+            function = next((f for f, sample in given if isinstance(param, type(sample)) and sample == param), None)
+            if function is not None and type(param) is not type(function(samples)):
+                # A type the backend gives the value (psycopg's Int4 for an IntegerField): given it too.
+                function = _as(type(param), function)
             if function is not None:
                 slots.append((True, function))
             elif _carries(param, samples.values()):
                 raise ValueError(f"A parameter of the list's SQL carries a sample but no function gives it: {param!r}")
             else:
                 slots.append((False, param))
-        for table in self.tenant_tables:
-            for word in ("FROM", "JOIN"):
-                sql = sql.replace(
-                    f"{word} {connection.ops.quote_name(table)} ",
-                    f"{word} {_SCHEMA}.{connection.ops.quote_name(table)} ",
-                )
-        return sql, slots, [alias for _, _, alias in compiler.select]
+        return slots
+
+    def _qualified(self, sql: str) -> str:
+        def qualified(match):
+            word, table = match.groups()
+            if table not in self.tables:
+                raise ValueError(f"The list's SQL reads {table}, whose schema is not known.")
+            schema = self.tables[table]
+            return f"{word} {connection.ops.quote_name(schema) if schema else _CUSTOMER_SCHEMA}.{table} "
+
+        return _TABLE.sub(qualified, sql)
 
 
-_SCHEMA = "\x00schema\x00"
+_CUSTOMER_SCHEMA = "\x00schema\x00"
+_TABLE = re.compile(r'\b(FROM|JOIN) ("[^"]+") ')
+
+
+def _as(kind, function):
+    return lambda values: kind(function(values))
 
 
 def _carries(param, samples) -> bool:

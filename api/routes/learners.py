@@ -57,7 +57,7 @@ LEARNER_PAGES = CompiledPages(
         lambda v: covering_trigrams(v["search"]),
     ],
     first_sample="zz-cursor@sample.invalid",
-    tenant_models=(Learner, Allocation),
+    tables={Learner: None, Allocation: None},
 )
 _SAMPLE_NOW = datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
 _SAMPLE_DAYS = 1234
