@@ -12,7 +12,7 @@ from ninja import Path, Query, Router, Status
 
 from accounts.models import User
 from api.auth import read_token, write_token
-from api.cursors import CompiledPages, Ordering
+from api.cursors import CompiledPages, Ordering, page
 from api.problems import ApiNotFound, field_errors_of_form, validation_problem
 from api.routes._common import (
     CHANGE_PROBLEMS,
@@ -130,7 +130,10 @@ def list_orders(
     }
     found = _checked_page(partner, status, given, cursor, limit)
     if found is None:  # refused: the filter set's own answer, with every field's error
-        return validation_problem(field_errors_of_form(_filter_set(partner, status, given).form.errors))
+        filterset = _filter_set(partner, status, given)
+        if not filterset.is_valid():
+            return validation_problem(field_errors_of_form(filterset.form.errors))
+        found = page(filterset.qs.values(*ORDER_VALUES), NEWEST_FIRST, cursor, limit)  # a choice made since
     return list_response([order_dict(row, json_time) for row in found.rows], found.next_cursor)
 
 
