@@ -17,7 +17,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from api.problems import validation_problem
-from common.db import compiled_timestamps, schema_qualified_cursor
+from common.db import compiled_timestamps, prepared_cursor
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -161,7 +161,7 @@ class CompiledPages:
         params = [value(values) if derived else value for derived, value in slots]
         if schema is not None:
             sql = sql.replace(_CUSTOMER_SCHEMA, connection.ops.quote_name(schema))
-        with schema_qualified_cursor() as db:
+        with prepared_cursor() as db:
             db.execute(sql, params)
             rows = db.fetchall()
         if guarded:
