@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 
 from api.problems import validation_problem
 from common.db import compiled_timestamps, prepared_cursor
@@ -130,8 +130,9 @@ class CompiledPages:
     list). The cursor's values are matched by the class itself.
 
     ``guards(**fixed, **values)``: querysets (if any) that must each find a row for
-    the page to be read (a customer chosen is the partner's, say), asked in the same
-    statement; ``page`` gives None when one finds none.
+    the page to be read (a customer chosen is the partner's, say): conditions of the
+    page's statement, asked apart only when it finds no rows (none there, or a guard
+    refused); ``page`` gives None when one finds none.
 
     Every table is named with its schema (``tables``: model to schema name, None for
     the customer's, given to ``page``), so a page needs no SET search_path
@@ -156,20 +157,21 @@ class CompiledPages:
         template = self._templates.get(key)
         if template is None:
             template = self._templates[key] = self._compile(fixed, samples, cursor is not None, limit)
-        sql, slots, names, guarded = template
+        sql, slots, names, check = template
         values = {**values, "_after": self.ordering.decode(cursor) if cursor else None}
-        params = [value(values) if derived else value for derived, value in slots]
-        if schema is not None:
-            sql = sql.replace(_CUSTOMER_SCHEMA, connection.ops.quote_name(schema))
         with prepared_cursor() as db:
-            db.execute(sql, params)
+            db.execute(self._in(sql, schema), [value(values) if derived else value for derived, value in slots])
             rows = db.fetchall()
-        if guarded:
-            if not rows[0][0]:
-                return None
-            second = 1 + names.index(self.ordering.second)
-            rows = [row[1:] for row in rows if row[second] is not None]  # the empty page's one row of nulls
+            if not rows and check is not None:  # none there, or a guard refused: which, asked apart
+                check_sql, check_slots = check
+                db.execute(self._in(check_sql, schema), [v(values) if derived else v for derived, v in check_slots])
+                if not db.fetchone()[0]:
+                    return None
         return page_of([dict(zip(names, row, strict=True)) for row in rows], self.ordering, limit)
+
+    @staticmethod
+    def _in(sql: str, schema: str | None) -> str:
+        return sql if schema is None else sql.replace(_CUSTOMER_SCHEMA, connection.ops.quote_name(schema))
 
     def _compile(self, fixed: dict, samples: dict, with_cursor: bool, limit: int):
         cursor = None
@@ -177,27 +179,22 @@ class CompiledPages:
             cursor = self.ordering.encode(
                 {self.ordering.first: self.first_sample, self.ordering.second: self.CURSOR_SAMPLE}
             )
-        queryset = self.ordering.after(self.build(**fixed, **samples), cursor)[: limit + 1]
+        guards = self.guards(**fixed, **samples) if self.guards is not None else []
+        queryset = self.build(**fixed, **samples)
+        if guards:  # in the page's statement (PostgreSQL asks each once): a page with rows passed them
+            queryset = queryset.filter(*(Exists(guard) for guard in guards))
+        queryset = self.ordering.after(queryset, cursor)[: limit + 1]
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         names = [alias for _, _, alias in compiler.select]
-        checks = []
-        if self.guards is not None:
-            checks = [
-                guard.values("pk").query.get_compiler(connection=connection).as_sql()
-                for guard in self.guards(**fixed, **samples)
-            ]
-        if checks:
-            first, second = (connection.ops.quote_name(name) for name in (self.ordering.first, self.ordering.second))
-            exists = " AND ".join(f"EXISTS ({check})" for check, _ in checks)
-            order_by = self.ordering.sql_order_by(f"page.{first}", f"page.{second}")
-            sql = (
-                f"SELECT checks.ok, page.* FROM (SELECT {exists} AS ok) checks "  # noqa: S608 (the ORM's SQL)
-                f"LEFT JOIN LATERAL ({sql}) page ON checks.ok ORDER BY {order_by}"
-            )
-            params = [*(param for _, check_params in checks for param in check_params), *params]
         samples = {**samples, "_after": (self.first_sample, self.CURSOR_SAMPLE) if with_cursor else None}
-        return self._qualified(sql), self._slots(params, samples, with_cursor), names, bool(checks)
+        check = None
+        if guards:
+            compiled = [guard.values("pk").query.get_compiler(connection=connection).as_sql() for guard in guards]
+            check_sql = "SELECT " + " AND ".join(f"EXISTS ({guard_sql})" for guard_sql, _ in compiled)
+            check_params = [param for _, guard_params in compiled for param in guard_params]
+            check = (self._qualified(check_sql), self._slots(check_params, samples, False))
+        return self._qualified(sql), self._slots(params, samples, with_cursor), names, check
 
     def _slots(self, params, samples: dict, with_cursor: bool) -> list:
         derived = [*self.derived]

@@ -189,8 +189,15 @@ class RequestedOrderFilter(django_filters.FilterSet):
     def form_without_choices(cls, data):
         """The filters' form alone, for values without a customer or requester (the
         partner's choices, which only the filter set knows): the same fields' checks
-        and the form's own, without building the filter set."""
-        return cls._form_class()(data)
+        and the form's own, on the fields ``data`` names (a form copies each of its
+        fields), without building the filter set."""
+        return cls._form_of(frozenset(data) - {"customer", "requester"})(data)
+
+    @classmethod
+    @functools.cache
+    def _form_of(cls, names: frozenset):
+        fields = {name: field for name, field in cls._form_class().base_fields.items() if name in names}
+        return type(f"{cls.__name__}Form", (cls._meta.form,), fields)
 
     def get_form_class(self):
         # The same for every request (the partner's choices are set on each form's own

@@ -20,7 +20,7 @@ from learners.models import Learner, LearnerStatus
 from licences.filters import RequestedOrderFilter
 from licences.services import partner_orders
 from partners.services import customers_of, partner_managers
-from tests.builders import api_get, assigned_order, give_seats, make_learners, move_expiry, order_for
+from tests.builders import CaptureStatements, api_get, assigned_order, give_seats, make_learners, move_expiry, order_for
 
 
 def _walk(client, path, token, **params) -> list[dict]:
@@ -148,6 +148,26 @@ def test_the_filter_sets_refusals_are_its_own(client, alice, charlie, dana, acme
         ]
     for requester in (charlie.pk, dana.pk):
         assert errors(requester=requester, customer=acme.pk) == [("query.requester", "invalid_choice")]
+
+
+def test_an_empty_page_of_a_choice_is_told_from_a_refused_choice(client, alice, acme, globex, alice_token):
+    """The customer and requester are conditions of the page's statement; only a page
+    without rows asks them apart (two queries with rows, three without)."""
+    order_for(acme, alice, 5)
+    order_for(globex, alice, 7)
+    api_get(client, "/orders", alice_token)  # the token's first use is stamped (once a minute)
+
+    def listed(**params):
+        with CaptureStatements() as captured:
+            response = api_get(client, "/orders", alice_token, **params)
+        return response.status_code, [o["quantity"] for o in response.json().get("items", [])], len(captured.statements)
+
+    assert listed(customer=acme.pk, requester=alice.pk) == (200, [5], 2)
+    assert listed(customer=acme.pk, requester=alice.pk, quantity_min=6) == (200, [], 3)
+    assert listed(customer=acme.pk, requested_from="2999-12-31") == (200, [], 3)
+    globex.is_active = False
+    globex.save()
+    assert listed(customer=globex.pk)[0] == 422
 
 
 def test_the_compiling_refuses_what_it_cannot_vouch_for(db):
