@@ -139,6 +139,8 @@ class CompiledPages:
     (common.db); a table not named there is refused when compiling."""
 
     CURSOR_SAMPLE = 2**62 + 7
+    # Shapes kept (each a statement of a few kilobytes); the oldest goes first.
+    MAX_SHAPES = 256
 
     def __init__(self, build, ordering: Ordering, derived, *, first_sample, tables: dict, guards=None):
         self.build, self.ordering, self.derived, self.guards = build, ordering, tuple(derived), guards
@@ -156,6 +158,8 @@ class CompiledPages:
         key = (shape, *fixed.items(), cursor is not None, limit)
         template = self._templates.get(key)
         if template is None:
+            if len(self._templates) >= self.MAX_SHAPES:
+                del self._templates[next(iter(self._templates))]
             template = self._templates[key] = self._compile(fixed, samples, cursor is not None, limit)
         sql, slots, names, check = template
         values = {**values, "_after": self.ordering.decode(cursor) if cursor else None}
@@ -224,13 +228,14 @@ class CompiledPages:
             if table not in self.tables:
                 raise ValueError(f"The list's SQL reads {table}, whose schema is not known.")
             schema = self.tables[table]
-            return f"{word} {connection.ops.quote_name(schema) if schema else _CUSTOMER_SCHEMA}.{table} "
+            return f"{word} {connection.ops.quote_name(schema) if schema else _CUSTOMER_SCHEMA}.{table}"
 
         return _TABLE.sub(qualified, sql)
 
 
 _CUSTOMER_SCHEMA = "\x00schema\x00"
-_TABLE = re.compile(r'\b(FROM|JOIN) ("[^"]+") ')
+# A table the ORM names without its schema (not followed by ".": "schema"."table").
+_TABLE = re.compile(r'\b(FROM|JOIN) ("[^"]+")(?!\.)')
 
 
 def _as(kind, function):

@@ -201,3 +201,19 @@ def test_moments_are_written_as_djangos_encoder_writes_them():
     assert json_time(datetime(2026, 3, 10, 9, 5, 1, 123456, tzinfo=UTC)) == "2026-03-10T09:05:01.123Z"
     assert json_time(datetime(2026, 3, 10, 9, 5, 1, tzinfo=UTC)) == "2026-03-10T09:05:01Z"
     assert json_time(None) is None
+
+
+def test_the_shapes_kept_are_bounded(client, alice, acme, alice_token):
+    from api.routes.learners import LEARNER_PAGES
+
+    make_learners(acme, 3)
+    LEARNER_PAGES._templates.clear()
+    bound, LEARNER_PAGES.MAX_SHAPES = LEARNER_PAGES.MAX_SHAPES, 4
+    try:
+        for limit in range(1, 8):
+            body = api_get(client, f"/customers/{acme.pk}/learners", alice_token, limit=limit).json()
+            assert len(body["items"]) == min(limit, 3)
+        assert len(LEARNER_PAGES._templates) == 4
+        assert [key[-1] for key in LEARNER_PAGES._templates] == [4, 5, 6, 7]  # the newest kept
+    finally:
+        LEARNER_PAGES.MAX_SHAPES = bound
