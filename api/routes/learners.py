@@ -1,7 +1,8 @@
 """A customer's learners (list with search, licence state and expiry window; one;
 add; deactivate) and its Expired Licences list. Tenant rows: read inside the
-customer's schema (``with customer:``), entered after the customer was checked
-against the token's partner; the services enter it themselves."""
+customer's schema (``with customer:``, or, for the list, its tables named with the
+schema), after the customer was checked against the token's partner; the services
+enter it themselves."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Literal
