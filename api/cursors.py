@@ -131,8 +131,9 @@ class CompiledPages:
 
     ``guards(**fixed, **values)``: querysets (if any) that must each find a row for
     the page to be read (a customer chosen is the partner's, say): conditions of the
-    page's statement, asked apart only when it finds no rows (none there, or a guard
-    refused); ``page`` gives None when one finds none.
+    page's statement, which then gives a row of nulls instead when one refuses (an
+    empty page is told from a refusal in the same statement); ``page`` gives None
+    then.
 
     Every table is named with its schema (``tables``: model to schema name, None for
     the customer's, given to ``page``), so a page needs no SET search_path
@@ -161,16 +162,15 @@ class CompiledPages:
             if len(self._templates) >= self.MAX_SHAPES:
                 del self._templates[next(iter(self._templates))]
             template = self._templates[key] = self._compile(fixed, samples, cursor is not None, limit)
-        sql, slots, names, check = template
+        sql, slots, names, guarded = template
         values = {**values, "_after": self.ordering.decode(cursor) if cursor else None}
         with prepared_cursor() as db:
             db.execute(self._in(sql, schema), [value(values) if derived else value for derived, value in slots])
             rows = db.fetchall()
-            if not rows and check is not None:  # none there, or a guard refused: which, asked apart
-                check_sql, check_slots = check
-                db.execute(self._in(check_sql, schema), [v(values) if derived else v for derived, v in check_slots])
-                if not db.fetchone()[0]:
-                    return None
+        if guarded:
+            second = names.index(self.ordering.second)
+            if any(row[second] is None for row in rows):  # the refusal's row
+                return None
         return page_of([dict(zip(names, row, strict=True)) for row in rows], self.ordering, limit)
 
     @staticmethod
@@ -185,20 +185,26 @@ class CompiledPages:
             )
         guards = self.guards(**fixed, **samples) if self.guards is not None else []
         queryset = self.build(**fixed, **samples)
-        if guards:  # in the page's statement (PostgreSQL asks each once): a page with rows passed them
+        if guards:  # uncorrelated: PostgreSQL asks each once
             queryset = queryset.filter(*(Exists(guard) for guard in guards))
         queryset = self.ordering.after(queryset, cursor)[: limit + 1]
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         names = [alias for _, _, alias in compiler.select]
         samples = {**samples, "_after": (self.first_sample, self.CURSOR_SAMPLE) if with_cursor else None}
-        check = None
         if guards:
+            # And one row of nulls when a guard refuses (the page, then, has none).
             compiled = [guard.values("pk").query.get_compiler(connection=connection).as_sql() for guard in guards]
-            check_sql = "SELECT " + " AND ".join(f"EXISTS ({guard_sql})" for guard_sql, _ in compiled)
-            check_params = [param for _, guard_params in compiled for param in guard_params]
-            check = (self._qualified(check_sql), self._slots(check_params, samples, False))
-        return self._qualified(sql), self._slots(params, samples, with_cursor), names, check
+            passed = " AND ".join(f"EXISTS ({guard_sql})" for guard_sql, _ in compiled)
+            first, second = (connection.ops.quote_name(name) for name in (self.ordering.first, self.ordering.second))
+            order_by = self.ordering.sql_order_by(f"page.{first}", f"page.{second}")
+            nulls = ", ".join(["NULL"] * len(names))
+            sql = (
+                f"SELECT * FROM (({sql}) UNION ALL (SELECT {nulls} WHERE NOT ({passed}))) page "  # noqa: S608 (the ORM's)
+                f"ORDER BY {order_by}"
+            )
+            params = [*params, *(param for _, guard_params in compiled for param in guard_params)]
+        return self._qualified(sql), self._slots(params, samples, with_cursor), names, bool(guards)
 
     def _slots(self, params, samples: dict, with_cursor: bool) -> list:
         derived = [*self.derived]
