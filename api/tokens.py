@@ -20,7 +20,7 @@ from accounts.models import User
 from api import events
 from api.error_codes import ApiError, ApiErrorCode
 from api.models import ApiToken, TokenScope
-from common.db import public_table, schema_qualified_cursor
+from common.db import prepared_cursor, public_table
 from customers.models import Customer
 from partners.models import Partner
 
@@ -161,14 +161,14 @@ def _customer(row, partner) -> Customer | None:
 def active_customer(partner, customer_id: int) -> Customer | None:
     """customers_of(partner).filter(pk=customer_id).first(), its partner ``partner``:
     one query, without SET search_path."""
-    with schema_qualified_cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_CUSTOMER_SQL, [partner.pk, customer_id])
         row = cursor.fetchone()
     return _customer(row, partner) if row is not None else None
 
 
 def _live_token_row(key_id: str, customer_id: int | None) -> ApiToken | None:
-    with schema_qualified_cursor() as cursor:
+    with prepared_cursor() as cursor:
         if customer_id is None:
             cursor.execute(_TOKEN_SQL, [key_id])
         else:

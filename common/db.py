@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 import psycopg
 from django.db import connection
+from django.db.backends.postgresql.base import ServerBindingCursor
 from django_tenants.utils import get_public_schema_name
 
 PUBLIC = connection.ops.quote_name(get_public_schema_name())
@@ -60,6 +61,32 @@ def schema_qualified_cursor():
     finally:
         if guarded:
             connection._setting_search_path = previous
+    with cursor:
+        read_timestamps_compiled(cursor)
+        yield cursor
+
+
+class _PreparedCursor(ServerBindingCursor):
+    def execute(self, query, params=None, **kwargs):
+        super().execute(query, params, prepare=True)
+        if connection.queries_logged:
+            # Django's log reads the statement sent, which psycopg leaves unset for a prepared one.
+            self._query = self._convert_query(query, params)
+        return self
+
+
+@contextmanager
+def prepared_cursor():
+    """A cursor like ``schema_qualified_cursor``'s whose statements PostgreSQL keeps
+    prepared on the connection (parameters bound on the server), for SQL sent again
+    and again with other parameters: parsed and, once PostgreSQL finds its generic
+    plan as good, planned once. Planning took as long as running a list's page.
+    Django's wrapper all the same, so execute wrappers see its statements."""
+    connection.ensure_connection()
+    if connection.connection.prepare_threshold is None:  # Django's "never": only these, by prepare=True
+        connection.connection.prepare_threshold = 2**31
+    with connection.wrap_database_errors:
+        cursor = connection._prepare_cursor(_PreparedCursor(connection.connection))  # noqa: SLF001 (as connection.cursor())
     with cursor:
         read_timestamps_compiled(cursor)
         yield cursor

@@ -41,6 +41,18 @@ def _utc_midnight(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
 
 
+def earliest_requested_at(day: datetime.date) -> datetime.datetime:
+    """No order requested on ``day``, on any customer's calendar, was requested
+    before this moment (the index's bound of Requested from)."""
+    return _utc_midnight(day) - MAX_UTC_OFFSET
+
+
+def latest_requested_at(day: datetime.date) -> datetime.datetime:
+    """Every order requested on ``day``, on any customer's calendar, was requested
+    before this moment (the index's bound of Requested to)."""
+    return _utc_midnight(day + datetime.timedelta(days=1)) + MAX_UTC_OFFSET
+
+
 def _date_between(first, last):
     def validate(value):
         if value is not None and not first <= value <= last:
@@ -173,6 +185,20 @@ class RequestedOrderFilter(django_filters.FilterSet):
         fields = {name: copy.deepcopy(filter_).field for name, filter_ in cls.base_filters.items()}
         return type(f"{cls.__name__}Form", (cls._meta.form,), fields)
 
+    @classmethod
+    def form_without_choices(cls, data):
+        """The filters' form alone, for values without a customer or requester (the
+        partner's choices, which only the filter set knows): the same fields' checks
+        and the form's own, on the fields ``data`` names (a form copies each of its
+        fields), without building the filter set."""
+        return cls._form_of(frozenset(data) - {"customer", "requester"})(data)
+
+    @classmethod
+    @functools.cache
+    def _form_of(cls, names: frozenset):
+        fields = {name: field for name, field in cls._form_class().base_fields.items() if name in names}
+        return type(f"{cls.__name__}Form", (cls._meta.form,), fields)
+
     def get_form_class(self):
         # The same for every request (the partner's choices are set on each form's own
         # copies of the fields), so built once rather than on every page view.
@@ -188,12 +214,10 @@ class RequestedOrderFilter(django_filters.FilterSet):
     def filter_requested_from(self, queryset, name, day):
         # The first condition lets the index narrow the rows; the second is exact, on
         # the date the customer saw (the list shows each order in its customer's zone).
-        earliest = _utc_midnight(day) - MAX_UTC_OFFSET
-        return queryset.filter(GreaterThanOrEqual(_requested_on(), day), requested_at__gte=earliest)
+        return queryset.filter(GreaterThanOrEqual(_requested_on(), day), requested_at__gte=earliest_requested_at(day))
 
     def filter_requested_to(self, queryset, name, day):
-        latest = _utc_midnight(day + datetime.timedelta(days=1)) + MAX_UTC_OFFSET
-        return queryset.filter(LessThanOrEqual(_requested_on(), day), requested_at__lt=latest)
+        return queryset.filter(LessThanOrEqual(_requested_on(), day), requested_at__lt=latest_requested_at(day))
 
     def filter_requester(self, queryset, name, value):
         return requested_by(queryset, value)

@@ -1,15 +1,18 @@
 """A customer's learners (list with search, licence state and expiry window; one;
 add; deactivate) and its Expired Licences list. Tenant rows: read inside the
-customer's schema (``with customer:``), entered after the customer was checked
-against the token's partner; the services enter it themselves."""
+customer's schema (``with customer:``, or, for the list, its tables named with the
+schema), after the customer was checked against the token's partner; the services
+enter it themselves."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from django.db import connection
 from django.utils import timezone
 from ninja import Path, Query, Router, Status
 
 from api.auth import read_token, write_token
-from api.cursors import Ordering, page
+from api.cursors import CompiledPages, Ordering, page
 from api.problems import ApiNotFound
 from api.routes._common import CHANGE_PROBLEMS, COMMON_PROBLEMS, MAX_ID, acting_user, partner_customer
 from api.schemas import (
@@ -21,13 +24,45 @@ from api.schemas import (
     LearnerIn,
     LearnerList,
     LearnerOut,
+    json_time,
     learner_dict,
+    list_response,
 )
+from common.search import TRIGRAM, covering_trigrams
 from learners import reads, roster
-from learners.models import Learner
+from learners.models import Allocation, Learner
 
 router = Router(tags=["Learners"])
 BY_EMAIL = Ordering("email", "id")
+
+
+def _learners_with_licence(search, licence, now, days):
+    """The Learners list (learners.reads), of the learners expiring within ``days``
+    days if given, as its rows."""
+    learners = reads.learners_with_licence(search, licence, now)
+    if days is not None:
+        learners = learners.filter(reads.expiring_within(days, now))
+    return learners.values(*LEARNER_VALUES)
+
+
+# The list's SQL, compiled once per shape (api.cursors): what its parameters are made
+# of, as learners.reads makes them: the moment, the end of the expiry window, and the
+# search as matching() compares it (a LIKE pattern, its three-letter pieces).
+LEARNER_PAGES = CompiledPages(
+    _learners_with_licence,
+    BY_EMAIL,
+    [
+        lambda v: v["now"],
+        lambda v: v["now"] + timedelta(days=v["days"]),
+        lambda v: f"%{connection.ops.prep_for_like_query(v['search'])}%",
+        lambda v: covering_trigrams(v["search"]),
+    ],
+    first_sample="zz-cursor@sample.invalid",
+    tables={Learner: None, Allocation: None},
+)
+_SAMPLE_NOW = datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
+_SAMPLE_DAYS = 1234
+_SAMPLE_SEARCHES = ("qj", "qjxwvkqzy")  # shorter than a trigram, or not
 
 
 def _learner(customer, learner_id) -> dict:
@@ -53,13 +88,18 @@ def list_learners(
 ):
     """The customer's learners by email, each with their licence state and expiry (the Learners section)."""
     customer = partner_customer(request, customer_id)
-    now = timezone.now()
-    with customer:
-        learners = reads.learners_with_licence(search.strip(), licence or "", now)
-        if expires_within_days is not None:
-            learners = learners.filter(reads.expiring_within(expires_within_days, now))
-        found = page(learners.values(*LEARNER_VALUES), BY_EMAIL, cursor, limit)
-    return {"items": [learner_dict(row) for row in found.rows], "next_cursor": found.next_cursor}
+    folded = search.strip().lower()
+    sample = _SAMPLE_SEARCHES[len(folded) >= TRIGRAM] if folded else ""
+    found = LEARNER_PAGES.page(
+        (bool(folded), len(folded) >= TRIGRAM, expires_within_days is not None),
+        {"licence": licence or ""},
+        {"search": folded, "now": timezone.now(), "days": expires_within_days},
+        {"search": sample, "now": _SAMPLE_NOW, "days": _SAMPLE_DAYS if expires_within_days else None},
+        cursor,
+        limit,
+        schema=customer.schema_name,
+    )
+    return list_response([learner_dict(row, json_time) for row in found.rows], found.next_cursor)
 
 
 @router.get(

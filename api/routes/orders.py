@@ -2,18 +2,17 @@
 request (for a customer), assign, cancel. Every change is the services' own
 (licences.services), so the rules, the audit log and the emails are the pages'."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.http import QueryDict
 from ninja import Path, Query, Router, Status
 
-from accounts.models import Role, User
+from accounts.models import User
 from api.auth import read_token, write_token
-from api.cursors import Ordering, page, page_of
+from api.cursors import CompiledPages, Ordering, page
 from api.problems import ApiNotFound, field_errors_of_form, validation_problem
 from api.routes._common import (
     CHANGE_PROBLEMS,
@@ -23,79 +22,70 @@ from api.routes._common import (
     partner_customer,
     partner_of,
 )
-from api.schemas import ORDER_VALUES, OrderIn, OrderList, OrderOut, order_dict
-from api.tokens import active_customer
-from common.db import public_table, schema_qualified_cursor
+from api.schemas import ORDER_VALUES, OrderIn, OrderList, OrderOut, json_time, list_response, order_dict
+from common.db import PUBLIC
 from customers.models import Customer
 from licences import services
-from licences.filters import ANY_STATUS, CUSTOMER_MANAGERS, RequestedOrderFilter, requested_by
+from licences.filters import CUSTOMER_MANAGERS, RequestedOrderFilter, earliest_requested_at, latest_requested_at
 from licences.models import LicenceOrder
 from licences.services import partner_orders
+from partners.models import Partner
 from partners.services import customers_of, partner_managers
 
 router = Router(tags=["Orders"])
 NEWEST_FIRST = Ordering("requested_at", "id", descending=True, first_is_time=True)
 
 
-def _column(alias, model, name):
-    return f"{alias}.{connection.ops.quote_name(model._meta.get_field(name).column)}"
+def _filtered_orders(status, filters, partner, **values):
+    """The partner's orders through the Requested Orders filters' own methods
+    (``values``: a value for each of ``filters``, checked), as the list's rows."""
+    orders = partner_orders(Partner(pk=partner))
+    filterset = RequestedOrderFilter(None, orders, customers=Customer.objects.none(), managers=User.objects.none())
+    orders = filterset.filters["status"].filter(orders, status)
+    for name in filters:
+        value = values[name]
+        orders = filterset.filters[name].filter(orders, Customer(pk=value) if name == "customer" else value)
+    return orders.values(*ORDER_VALUES)
 
 
-# partner_managers(partner).filter(pk=user_id).exists(), written out (no SET search_path).
-_IS_PARTNER_MANAGER_SQL = "SELECT 1 FROM {} u WHERE u.id = %s AND {} = %s AND {} = %s".format(  # noqa: S608
-    public_table(User), _column("u", User, "partner"), _column("u", User, "role")
+def _choices_checked(status, filters, partner, **values):
+    """What only the filter set can check without the form: a customer chosen is one
+    of the partner's active ones, a requester one of its managers (or the
+    customers')."""
+    partner = Partner(pk=partner)
+    checks = [customers_of(partner).filter(pk=values["customer"])] if "customer" in filters else []
+    if "requester" in filters and values["requester"] != CUSTOMER_MANAGERS:
+        checks.append(partner_managers(partner).filter(pk=values["requester"]))
+    return checks
+
+
+# The list's SQL, compiled once per shape (api.cursors): its parameters are the
+# partner, the filters' values and, for the dates, the bounds the filters read the
+# index with (licences.filters).
+ORDER_PAGES = CompiledPages(
+    _filtered_orders,
+    NEWEST_FIRST,
+    [
+        *(lambda v, name=name: v[name] for name in ("partner", "customer", "quantity_min", "quantity_max")),
+        lambda v: v["requested_from"],
+        lambda v: earliest_requested_at(v["requested_from"]),
+        lambda v: v["requested_to"],
+        lambda v: latest_requested_at(v["requested_to"]),
+        lambda v: int(v["requester"]),
+    ],
+    first_sample=datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=UTC),
+    tables={LicenceOrder: PUBLIC, Customer: PUBLIC, User: PUBLIC, Partner: PUBLIC},
+    guards=_choices_checked,
 )
-
-
-def _is_partner_manager(partner, user_id: int) -> bool:
-    with schema_qualified_cursor() as cursor:
-        cursor.execute(_IS_PARTNER_MANAGER_SQL, [user_id, partner.pk, Role.PARTNER_MANAGER.value])
-        return cursor.fetchone() is not None
-
-
-# The list with no filter but its status (and a customer), written out as the token's
-# query is (api.tokens): the API's most common call, whose building and compiling by
-# the ORM took four times the CPU of reading its rows, and, its tables named with
-# their schema, without SET search_path (common.db). The rows of
-# partner_orders(partner) with the Status filter's rule ("any": every status) as
-# .values(*ORDER_VALUES), in NEWEST_FIRST: tests/api/test_orders.py holds it to the
-# filter set's own answer, page for page.
-_ORDER_COLUMNS = ", ".join(
-    _column("c", Customer, "name")
-    if name == "customer__name"
-    else _column("u", User, name.removeprefix("requested_by__"))
-    if name.startswith("requested_by__")
-    else _column("o", LicenceOrder, name)
-    for name in ORDER_VALUES
-)
-_ORDERS_FROM = (
-    f"{public_table(LicenceOrder)} o JOIN {public_table(Customer)} c ON c.id = o.customer_id "
-    f"JOIN {public_table(User)} u ON u.id = o.requested_by_id"
-)
-_REQUESTED_AT, _ID = _column("o", LicenceOrder, "requested_at"), _column("o", LicenceOrder, "id")
-
-
-def _orders_of_status(partner, status: str, cursor: str | None, limit: int, *, customer=None):
-    """A page of the partner's orders in ``status`` ("any": all), of one of its
-    customers if given, newest first."""
-    where, params = [f"{_column('c', Customer, 'partner')} = %s"], [partner.pk]
-    if customer is not None:
-        where.append(f"{_column('o', LicenceOrder, 'customer')} = %s")
-        params.append(customer.pk)
-    if status != ANY_STATUS:
-        where.append(f"{_column('o', LicenceOrder, 'status')} = %s")
-        params.append(status)
-    if cursor:
-        where.append(NEWEST_FIRST.sql_after(_REQUESTED_AT, _ID))
-        params += NEWEST_FIRST.sql_params(cursor)
-    sql = (
-        f"SELECT {_ORDER_COLUMNS} FROM {_ORDERS_FROM} WHERE {' AND '.join(where)} "  # noqa: S608 (names from the models)
-        f"ORDER BY {NEWEST_FIRST.sql_order_by(_REQUESTED_AT, _ID)} LIMIT %s"
-    )
-    with schema_qualified_cursor() as cursor_:
-        cursor_.execute(sql, [*params, limit + 1])
-        rows = [dict(zip(ORDER_VALUES, row, strict=True)) for row in cursor_.fetchall()]
-    return page_of(rows, NEWEST_FIRST, limit)
+_SAMPLES = {
+    "partner": 2**62 + 101,
+    "customer": 2**62 + 102,
+    "quantity_min": 2_000_000_103,  # a PositiveIntegerField: below 2**31
+    "quantity_max": 2_000_000_104,
+    "requested_from": date(2987, 1, 2),
+    "requested_to": date(2988, 3, 4),
+    "requester": str(2**62 + 105),
+}
 
 
 def _one(partner, order_id) -> dict:
@@ -126,8 +116,8 @@ def list_orders(
 ):
     """The partner's orders across its customers, newest first, with the same filters as Requested Orders."""
     partner = partner_of(request)
-    filters = {
-        name: value.isoformat() if isinstance(value, date) else str(value)
+    given = {
+        name: value
         for name, value in (
             ("customer", customer),
             ("requested_from", requested_from),
@@ -138,33 +128,51 @@ def list_orders(
         )
         if value is not None
     }
-    # A customer or requester the form would accept is applied here, checked without
-    # the query the form's check costs; any other is left to the form, for its error.
-    chosen = active_customer(partner, customer) if customer is not None else None
-    if chosen is not None:
-        del filters["customer"]
-    requester_chosen = requester is not None and (
-        requester == CUSTOMER_MANAGERS or _is_partner_manager(partner, int(requester))
-    )
-    if requester_chosen:
-        del filters["requester"]
-    if not filters and not requester_chosen:  # nothing for the form to check (the schema checked the status)
-        found = _orders_of_status(partner, status, cursor, limit, customer=chosen)
-    else:
-        orders = partner_orders(partner)
-        if chosen is not None:
-            orders = orders.filter(customer=chosen)
-        if requester_chosen:
-            orders = requested_by(orders, requester)
-        data = QueryDict(mutable=True)
-        data.update({"status": status, **filters})
-        filterset = RequestedOrderFilter(
-            data, orders, customers=customers_of(partner), managers=partner_managers(partner)
-        )
+    found = _checked_page(partner, status, given, cursor, limit)
+    if found is None:  # refused: the filter set's own answer, with every field's error
+        filterset = _filter_set(partner, status, given)
         if not filterset.is_valid():
             return validation_problem(field_errors_of_form(filterset.form.errors))
-        found = page(filterset.qs.values(*ORDER_VALUES), NEWEST_FIRST, cursor, limit)
-    return {"items": [order_dict(row) for row in found.rows], "next_cursor": found.next_cursor}
+        found = page(filterset.qs.values(*ORDER_VALUES), NEWEST_FIRST, cursor, limit)  # a choice made since
+    return list_response([order_dict(row, json_time) for row in found.rows], found.next_cursor)
+
+
+def _query(status, given) -> QueryDict:
+    data = QueryDict(mutable=True)
+    data.update({"status": status, **{name: _text(value) for name, value in given.items()}})
+    return data
+
+
+def _text(value) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _filter_set(partner, status, given):
+    return RequestedOrderFilter(
+        _query(status, given),
+        partner_orders(partner),
+        customers=customers_of(partner),
+        managers=partner_managers(partner),
+    )
+
+
+def _checked_page(partner, status, given, cursor, limit):
+    """The page, or None if the filter set would refuse the filters: the values
+    without a choice of the partner's are checked by the filter set's own form, the
+    customer and the requester in the page's statement (ORDER_PAGES' guards)."""
+    plain = {name: value for name, value in given.items() if name not in ("customer", "requester")}
+    values = dict(given)
+    if plain:
+        form = RequestedOrderFilter.form_without_choices(_query(status, plain))
+        if not form.is_valid():
+            return None
+        values.update({name: form.cleaned_data[name] for name in plain})
+    fixed = {"status": status, "filters": tuple(sorted(given))}
+    samples = _SAMPLES
+    if given.get("requester") == CUSTOMER_MANAGERS:  # a filter of its own, without a value
+        fixed["requester"] = values.pop("requester")
+        samples = {name: sample for name, sample in _SAMPLES.items() if name != "requester"}
+    return ORDER_PAGES.page((), fixed, {**values, "partner": partner.pk}, samples, cursor, limit)
 
 
 @router.get("/orders/{order_id}", response={200: OrderOut, **COMMON_PROBLEMS}, auth=read_token)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent
 from licences.models import LicenceOrder
-from tests.builders import api_get, api_post, assigned_order, order_for
+from tests.builders import api_get, api_post, order_for
 
 
 def test_request_assign_and_cancel_go_through_the_services(
@@ -113,48 +113,6 @@ def test_cursor_pages_walk_the_whole_list_once(client, alice, acme, alice_token)
     assert seen == sorted(made, reverse=True)
     bad = api_get(client, "/orders", alice_token, cursor="bm90LWEtY3Vyc29y")
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.cursor"
-
-
-def test_the_list_by_status_alone_is_the_filter_sets_own(
-    client, alice, bob, charlie, acme, globex, initech, alice_token
-):
-    """The list filtered by status alone is written out in SQL (api.routes.orders):
-    page for page it gives what the filter set gives (here through a filter every
-    order passes), ties on the request time and a deactivated customer's orders
-    included, and never another partner's."""
-    tie = timezone.now() - timedelta(days=2)
-    for n in range(9):
-        customer, manager = [(acme, alice), (globex, bob), (initech, charlie)][n % 3]
-        order_for(
-            customer, manager, n + 1, requested_at=tie if n % 2 else None, status=["requested", "cancelled"][n % 4 == 3]
-        )
-        assigned_order(customer, n + 1, manager)
-    globex.is_active = False
-    globex.save()
-
-    def pages(**params):
-        bodies, cursor = [], None
-        while True:
-            body = api_get(client, "/orders", alice_token, limit=2, **params, **({"cursor": cursor} if cursor else {}))
-            assert body.status_code == 200, body.content
-            bodies.append(body.json())
-            cursor = bodies[-1]["next_cursor"]
-            if cursor is None:
-                return bodies
-
-    for status in ("requested", "assigned", "cancelled", "any"):
-        written_out = pages(status=status)
-        assert written_out == pages(status=status, quantity_min=1), status
-        customers = {order["customer"]["id"] for body in written_out for order in body["items"]}
-        assert customers and initech.pk not in customers, status
-        of_acme = pages(status=status, customer=acme.pk)
-        assert of_acme == pages(status=status, customer=acme.pk, quantity_min=1), status
-        assert {order["customer"]["id"] for body in of_acme for order in body["items"]} == {acme.pk}, status
-    # A deactivated or another partner's customer is the form's own refusal, with the other filters'.
-    for customer in (globex, initech):
-        refused = api_get(client, "/orders", alice_token, customer=customer.pk, quantity_min=9, quantity_max=3)
-        assert refused.status_code == 422
-        assert [e["field"] for e in refused.json()["errors"]] == ["query.customer", "query.quantity_max"]
 
 
 def test_one_order(client, alice, acme, alice_token):
