@@ -12,6 +12,7 @@ from django.db.models import F, Q, Value
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.http import QueryDict
 from django.utils import dateformat
+from django_filters.constants import EMPTY_VALUES
 
 from accounts.models import AuditEvent, Role, User
 from common.widgets import QuickDateInput, QuickSelect, QuickTextInput
@@ -86,13 +87,27 @@ class ActivityFilter(django_filters.FilterSet):
         fields = []
 
     def __init__(self, data, queryset, *, partner=None, customer=None):
+        # Not django-filter's __init__: it deep-copies every filter and builds their
+        # fields and a form class on each request. The filters hold nothing of a
+        # request (filter_queryset calls their methods on this filterset), so they and
+        # the form class are built once per process for each kind of log; the form
+        # still copies its fields, and who's choices are this viewer's.
         self.partner, self.customer = partner, customer
-        super().__init__(data, queryset)
-        fields = self.form.fields
-        if customer is not None:
-            del fields["customer"]  # a customer's log has one customer
-            del self.filters["customer"]
-        fields["who"].choices = functools.cache(self._who_choices)
+        self.is_bound = data is not None
+        self.data = data if data is not None else QueryDict()
+        self.queryset, self.request, self.form_prefix = queryset, None, None
+        self.filters, self._form_class = _filters_and_form(type(self), customer_log=customer is not None)
+        self.form.fields["who"].choices = functools.cache(self._who_choices)
+
+    def get_form_class(self):
+        return self._form_class
+
+    def filter_queryset(self, queryset):
+        for name, value in self.form.cleaned_data.items():
+            if value not in EMPTY_VALUES:
+                method = self.filters[name].method  # every filter here has one
+                queryset = getattr(self, method)(queryset, name, value)
+        return queryset
 
     def _who_choices(self):
         if self.customer is not None:
@@ -110,7 +125,7 @@ class ActivityFilter(django_filters.FilterSet):
             people = [*_people(rows), (CUSTOMER_MANAGERS, "Customer managers")]
         return [*people, (PLATFORM, "The platform (no one signed in)")]
 
-    # --- the filters ---------------------------------------------------------------
+    # --- the filters (each one's ``method``) -----------------------------------------
     def filter_who(self, queryset, name, value):
         if value == PLATFORM:
             return queryset.filter(actor__isnull=True)
@@ -163,3 +178,12 @@ class ActivityFilter(django_filters.FilterSet):
             if self.data.get(name):
                 query[name] = self.data[name]
         return query
+
+
+@functools.cache
+def _filters_and_form(filterset, *, customer_log):
+    """``filterset``'s filters and form class, once per process: a customer's log has
+    one customer, so no customer search."""
+    filters = {name: f for name, f in filterset.base_filters.items() if not (customer_log and name == "customer")}
+    fields = {name: f.field for name, f in filters.items()}
+    return filters, type(f"{filterset.__name__}Form", (filterset._meta.form,), fields)
