@@ -8,6 +8,7 @@ import functools
 
 import django_filters
 from django import forms
+from django.db import connection
 from django.db.models import F, Q, Value
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.http import QueryDict
@@ -47,6 +48,17 @@ def _date_filter(label, method):
     return django_filters.DateFilter(
         label=label, method=method, validators=[_validate_day], widget=QuickDateInput(attrs={"type": "date"})
     )
+
+
+def _managers(where, params):
+    """(pk, full_name, email, role) of the users ``where`` says, by name. Written out:
+    every Activity page reads them, and the ORM spent on compiling this (an OR of two
+    conditions, the ordering) twice what the database spends on running it."""
+    users = connection.ops.quote_name(User._meta.db_table)
+    sql = f"SELECT id, full_name, email, role FROM {users} WHERE {where} ORDER BY full_name, email"  # noqa: S608 (no value in it)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _people(rows):
@@ -112,16 +124,14 @@ class ActivityFilter(django_filters.FilterSet):
     def _who_choices(self):
         if self.customer is not None:
             # The customer's own managers first, then its partner's: one query.
-            managers = User.objects.filter(
-                Q(customer=self.customer, role=Role.CUSTOMER_MANAGER)
-                | Q(partner=self.customer.partner_id, role=Role.PARTNER_MANAGER)
+            rows = _managers(
+                "(customer_id = %s AND role = %s) OR (partner_id = %s AND role = %s)",
+                [self.customer.pk, Role.CUSTOMER_MANAGER, self.customer.partner_id, Role.PARTNER_MANAGER],
             )
-            rows = list(managers.order_by("full_name", "email").values_list("pk", "full_name", "email", "role"))
             own = [row for row in rows if row[3] == Role.CUSTOMER_MANAGER]
             people = _people(own + [row for row in rows if row[3] != Role.CUSTOMER_MANAGER])
         else:
-            managers = User.objects.filter(partner=self.partner, role=Role.PARTNER_MANAGER)
-            rows = managers.order_by("full_name", "email").values_list("pk", "full_name", "email", "role")
+            rows = _managers("partner_id = %s AND role = %s", [self.partner.pk, Role.PARTNER_MANAGER])
             people = [*_people(rows), (CUSTOMER_MANAGERS, "Customer managers")]
         return [*people, (PLATFORM, "The platform (no one signed in)")]
 
