@@ -25,6 +25,7 @@ from django.urls import reverse
 from accounts.models import AuditEvent
 from api.models import WebhookEndpoint
 from common import local_time
+from common.db import compiled_timestamps
 from common.downloads import FETCH_ROWS
 from insight.sentences import Line, sentence, who
 from learners.models import Learner
@@ -178,14 +179,16 @@ def keyset_page(events, request_query: QueryDict, per_page: int, *, query: Query
     after = decode_cursor(request_query.get("after"))
     before = decode_cursor(request_query.get("before"))
     if after is not None:
-        rows = list(events.filter(After(*after)).order_by("at", "id")[: per_page + 1])
+        with compiled_timestamps():  # a row's ``at`` for a fifth of what Django's loader costs
+            rows = list(events.filter(After(*after)).order_by("at", "id")[: per_page + 1])
         has_newer = len(rows) > per_page
         rows = rows[:per_page][::-1]
         has_older = bool(rows)
     else:
         if before is not None:
             events = events.filter(Before(*before))
-        rows = list(events.order_by("-at", "-id")[: per_page + 1])
+        with compiled_timestamps():
+            rows = list(events.order_by("-at", "-id")[: per_page + 1])
         has_older = len(rows) > per_page
         rows = rows[:per_page]
         has_newer = before is not None and bool(rows)

@@ -1,7 +1,8 @@
-"""``{% activity_row entry partner_view %}``: one row of the Activity table, written in
+"""``{% activity_rows page partner_view %}``: the rows of the Activity table, written in
 one pass, as common.widgets.QuickSelect writes its options: the page shows 25 rows,
 and the template language with format_html spends on one row's eight values what
-this spends on the whole row. Every value is escaped as the template would."""
+this spends on the whole row (and a tag per row, what this spends on the table).
+Every value is escaped as the template would."""
 
 from html import escape  # the standard library's, as Django's escape is: no lazy-string wrapper
 
@@ -12,12 +13,14 @@ register = template.Library()
 NO_CUSTOMER = "—"
 
 
-@register.simple_tag
-def activity_row(entry, partner_view):
+def _row(entry, partner_view) -> str:
     """<tr>: when (already HTML), what happened, the customer (the partner's page), the link."""
     link = entry.link
     link = f'<a href="{escape(link.url)}">{escape(link.label)}</a>' if link else ""
     customer = f"\n    <td>{escape(entry.customer or NO_CUSTOMER)}</td>" if partner_view else ""
-    return mark_safe(  # noqa: S308 (every value escaped above)
-        f"<tr>\n    <td>{entry.when}</td>\n    <td>{escape(entry.sentence)}</td>{customer}\n    <td>{link}</td>\n  </tr>"
-    )
+    return f"<tr>\n    <td>{entry.when}</td>\n    <td>{escape(entry.sentence)}</td>{customer}\n    <td>{link}</td>\n  </tr>"
+
+
+@register.simple_tag
+def activity_rows(entries, partner_view):
+    return mark_safe("\n  ".join(_row(entry, partner_view) for entry in entries))  # noqa: S308 (every value escaped)

@@ -1,5 +1,5 @@
 """The Activity page's one-pass HTML (common.widgets' quick inputs, the
-activity_row tag) writes what Django's templates write, escaped as they escape."""
+activity_rows tag) writes what Django's templates write, escaped as they escape."""
 
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -56,7 +56,7 @@ def test_activity_rows_are_escaped_as_the_template_escapes():
     for partner_view in (True, False):
         context = Context({"page": entries, "partner_view": partner_view})
         quick = Template(
-            "{% load activity_rows %}{% for entry in page %}\n  {% activity_row entry partner_view %}{% endfor %}"
+            "{% load activity_rows %}\n  {% activity_rows page partner_view %}"
         )
         expected = Template(ROW).render(context)
         squeeze = lambda html: " ".join(html.split())  # noqa: E731 (a blank line where the template left out a cell)
