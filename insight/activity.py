@@ -18,11 +18,12 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import BooleanField, DateTimeField, F, Func, IntegerField, Value, prefetch_related_objects
 from django.http import QueryDict
 from django.urls import reverse
 
-from accounts.models import AuditEvent
+from accounts.models import AuditEvent, User
 from api.models import WebhookEndpoint
 from common import local_time
 from common.db import compiled_timestamps
@@ -40,6 +41,11 @@ UTC_ZONE = ZoneInfo("UTC")
 EVENT_FIELDS = ("at", "action", "details", "in_manage_mode", "partner_id", "customer_id")
 ACTOR_FIELDS = ("actor__full_name", "actor__email", "actor__role", "actor__partner", "actor__customer")
 CUSTOMER_FIELDS = ("customer__name", "customer__time_zone", "customer__is_active")
+# An actor's columns, as the Who list reads them too (filters.ActivityFilter.managers).
+ACTOR_COLUMNS = ("id", "full_name", "email", "role", "partner_id", "customer_id")
+# Model.from_db takes the values in the model's order of fields, not in the names'.
+_OTHERS_FIELDS = ("full_name", "email", "role", "partner__name", "customer__name")
+_IN_MODEL_ORDER = [ACTOR_COLUMNS.index(f.attname) for f in User._meta.concrete_fields if f.attname in ACTOR_COLUMNS]
 
 
 def partner_events(partner):
@@ -50,13 +56,41 @@ def customer_events(customer):
     return AuditEvent.objects.filter(customer=customer)
 
 
-def newest_first(events, *, customer=None):
+def newest_first(events, *, customer=None, actors=True):
     """``events`` newest first, with what their rows show. A customer's log is all
-    ``customer``'s own: its row is not joined again (``with_companies`` puts it back)."""
+    ``customer``'s own: its row is not joined again (``with_companies`` puts it back).
+    Without ``actors``, a customer's page's: who did it is not joined either, but
+    taken from the Who list's people (``with_actors``)."""
     if customer is not None:
+        if not actors:
+            return events.only(*EVENT_FIELDS, "actor").order_by("-at", "-id")
         return events.select_related("actor").only(*EVENT_FIELDS, *ACTOR_FIELDS).order_by("-at", "-id")
     fields = (*EVENT_FIELDS, *ACTOR_FIELDS, *CUSTOMER_FIELDS)
     return events.select_related("actor", "customer").only(*fields).order_by("-at", "-id")
+
+
+def with_actors(events, people: dict[int, tuple]):
+    """``events`` (from newest_first without actors) with their actors: from
+    ``people`` (id: a row of ACTOR_COLUMNS, the Who list's managers, read anyway),
+    one User for each, and anyone else (a learner, an operator) read in one query for
+    all of them. A customer page's actors are nearly always its managers and its
+    partner's, so its log is read without a join and 25 copies of the same few people.
+    Anyone else's company is read with them (a query fewer for with_companies)."""
+    actors = {}
+    others = {event.actor_id for event in events if event.actor_id is not None and event.actor_id not in people}
+    if others:  # with their companies, which with_companies would read next
+        found = User.objects.filter(pk__in=others).select_related("partner", "customer")
+        actors = {user.pk: user for user in found.only(*_OTHERS_FIELDS)}
+    for event in events:
+        if event.actor_id is None:
+            continue
+        actor = actors.get(event.actor_id)
+        if actor is None:
+            row = people[event.actor_id]
+            actor = User.from_db(DEFAULT_DB_ALIAS, ACTOR_COLUMNS, [row[i] for i in _IN_MODEL_ORDER])
+            actors[event.actor_id] = actor
+        event.actor = actor
+    return events
 
 
 def with_companies(events, *, partner, customer=None):
@@ -292,14 +326,16 @@ def _clock(event, *, customer=None, partner=None):
     return partner.tzinfo if partner is not None else UTC_ZONE
 
 
-def entries(events, *, partner=None, customer=None) -> list[Entry]:
+def entries(events, *, partner=None, customer=None, people=None) -> list[Entry]:
     """The page's rows: a partner's (``partner``) or a customer's (``customer``, in
-    its schema) view of ``events``; at most one query per kind of link checked, and
-    one for people from elsewhere (with_companies)."""
+    its schema) view of ``events``; at most one query per kind of link checked, one
+    for people from elsewhere (with_companies), and, given ``people`` (with_actors,
+    for events read without their actors), one for actors not among them."""
     rows = []
     # Each link's path reversed once a page, not once a row.
     path = functools.cache(lambda name, *args: reverse(name, args=args))
-    for event in with_companies(list(events), partner=customer.partner if customer else partner, customer=customer):
+    events = list(events) if people is None else with_actors(list(events), people)
+    for event in with_companies(events, partner=customer.partner if customer else partner, customer=customer):
         tz = _clock(event, customer=customer, partner=partner)
         line = Line(event=event, who=who(event), customer=event.customer.name if event.customer else "", tz=tz)
         link = _customer_link(event, path) if customer is not None else _partner_link(event, path)
