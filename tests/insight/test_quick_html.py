@@ -1,6 +1,7 @@
-"""The Activity page's one-pass HTML (common.widgets' quick inputs, the
+"""The Activity page's one-pass HTML (common.widgets' quick inputs and select, the
 activity_rows tag) writes what Django's templates write, escaped as they escape."""
 
+import re
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -8,7 +9,7 @@ import pytest
 from django import forms
 from django.template import Context, Template
 
-from common.widgets import QuickDateInput, QuickTextInput
+from common.widgets import QuickDateInput, QuickSelect, QuickTextInput
 from insight.activity import Entry, Link
 
 TRICKY = [None, "", "a\"<b>&'", date(2026, 1, 2), "2026-01-02", "  x ", "é東", 0]
@@ -29,6 +30,21 @@ def test_quick_inputs_write_what_django_writes(quick, django):
     for value in TRICKY:
         for attrs in ATTRS:
             assert quick.render("x", value, attrs) == django.render("x", value, attrs), (value, attrs)
+
+
+CHOICES = [("", "Anyone"), ("1", 'A "name" <b>'), ("2", "é東 & co"), (3, "Three"), ("a\"<b>&'", "odd key")]
+
+
+def test_quick_select_writes_what_django_writes_each_time():
+    """Options are escaped once per process: the second page (and another selection,
+    other choices) still gets its own, right HTML."""
+    between_tags = lambda html: re.sub(r">\s+<", "><", html)  # noqa: E731 (Django's template puts newlines there)
+    for choices in (CHOICES, CHOICES[::-1], CHOICES[:2]):
+        quick, django = QuickSelect(choices=choices), forms.Select(choices=choices)
+        for value in [*TRICKY, "1", "3", 3, "a\"<b>&'"]:
+            for attrs in ATTRS[:2]:  # the options are the point here, not the attributes' order
+                expected = between_tags(django.render("x", value, attrs))
+                assert quick.render("x", value, attrs) == expected, (choices, value, attrs)
 
 
 class _Event:
@@ -55,9 +71,7 @@ def test_activity_rows_are_escaped_as_the_template_escapes():
     ]
     for partner_view in (True, False):
         context = Context({"page": entries, "partner_view": partner_view})
-        quick = Template(
-            "{% load activity_rows %}\n  {% activity_rows page partner_view %}"
-        )
+        quick = Template("{% load activity_rows %}\n  {% activity_rows page partner_view %}")
         expected = Template(ROW).render(context)
         squeeze = lambda html: " ".join(html.split())  # noqa: E731 (a blank line where the template left out a cell)
         assert squeeze(quick.render(context)) == squeeze(expected)
