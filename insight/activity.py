@@ -15,7 +15,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 from zoneinfo import ZoneInfo
 
 from django.db import DEFAULT_DB_ALIAS
@@ -288,7 +288,7 @@ def _partner_link(event, path) -> Link | None:
             return Link("Webhook endpoint", path("api_page:endpoint", endpoint_id), ("endpoint", endpoint_id))
         return None
     if live_customer and action not in (Action.SIGN_IN_FAILED, Action.SIGN_IN_LOCKED_OUT):
-        return Link("Company", f"{path('licences:companies')}?{urlencode({'q': customer.name})}")
+        return Link("Company", f"{path('licences:companies')}?q={quote_plus(customer.name)}")  # as urlencode
     return None
 
 

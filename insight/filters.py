@@ -13,6 +13,7 @@ from django.db.models import F, Q, Value
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.http import QueryDict
 from django.utils import dateformat
+from django.utils.choices import BaseChoiceIterator, normalize_choices
 from django_filters.constants import EMPTY_VALUES
 
 from accounts.models import AuditEvent, Role, User
@@ -69,6 +70,24 @@ def _managers(where, params):
         return cursor.fetchall()
 
 
+class FixedChoices(BaseChoiceIterator):
+    """Choices known once per process (the kinds of event), neither copied with each
+    request's form nor normalized again each time the select or the validation walks
+    them: Django leaves a choice iterator as it is."""
+
+    def __init__(self, choices):
+        self.choices = tuple(normalize_choices(choices))
+
+    def __iter__(self):
+        return iter(self.choices)
+
+    def __len__(self):
+        return len(self.choices)
+
+    def __deepcopy__(self, memo):
+        return self  # a tuple of text: nothing to copy
+
+
 def _people(rows):
     """(id, name) choices from _managers' rows."""
     return [(str(pk), full_name or email) for pk, full_name, email, *_ in rows]
@@ -87,7 +106,7 @@ class ActivityFilter(django_filters.FilterSet):
     )
     kind = django_filters.ChoiceFilter(
         label="Event",
-        choices=lambda: AuditEvent.Action.choices,  # not copied with the filter and its field
+        choices=FixedChoices(AuditEvent.Action.choices),
         empty_label="Any event",
         method="filter_kind",
         error_messages={"invalid_choice": "Choose an event from the list."},

@@ -416,3 +416,19 @@ def test_a_customer_name_search_takes_the_text_as_typed(client, world, log):
     assert "No events match these filters." in text_of(client.get(PARTNER_PAGE, {"customer": "_"}))
     assert "No events match these filters." in text_of(client.get(PARTNER_PAGE, {"customer": "%"}))
     assert "Erin (Globex Retail)" in text_of(client.get(PARTNER_PAGE, {"customer": "gLoBeX rEt"}))
+
+
+def test_every_kind_is_offered_and_only_a_kind_is_accepted(client, world, log):
+    """The kinds' choices are built once per process (filters.FixedChoices): each page
+    still lists them all, marks the one chosen, and refuses anything else."""
+    client.force_login(world["alice"])
+    page = client.get(PARTNER_PAGE, {"kind": Action.ORDER_CANCELLED}).content.decode()
+    for value, _ in AuditEvent.Action.choices:
+        assert f'<option value="{value}"' in page
+    assert f'<option value="{Action.ORDER_CANCELLED}" selected>' in page
+    assert '<option value="" selected>Any event</option>' not in page
+    refused = text_of(client.get(PARTNER_PAGE, {"kind": "order.stolen"}))
+    assert "Choose an event from the list." in refused and "Erin" not in refused
+    again = client.get(PARTNER_PAGE).content.decode()
+    assert f'<option value="{Action.ORDER_CANCELLED}">' in again
+    assert '<option value="" selected>Any event</option>' in again

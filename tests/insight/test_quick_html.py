@@ -76,3 +76,19 @@ def test_activity_rows_are_escaped_as_the_template_escapes():
         squeeze = lambda html: " ".join(html.split())  # noqa: E731 (a blank line where the template left out a cell)
         assert squeeze(quick.render(context)) == squeeze(expected)
     assert "&lt;script&gt;" in quick.render(context)
+
+
+def test_times_read_as_strftime_writes_them():
+    """common.local_time writes the clock without strftime: the same text."""
+    from datetime import UTC, datetime, timedelta
+
+    from common.local_time import MONTHS, clock, time_element
+
+    start = datetime(2026, 3, 28, 23, 5, tzinfo=UTC)  # across a summer time change
+    for hours in range(0, 80, 7):
+        moment = start + timedelta(hours=hours, minutes=hours)
+        for zone in ("Europe/London", "Asia/Kolkata", "America/St_Johns", "UTC"):
+            local = moment.astimezone(ZoneInfo(zone))
+            text = f"{local.day} {MONTHS[local.month - 1]} {local.year}, {local.strftime('%H:%M')}"
+            assert clock(moment, zone) == text
+            assert time_element(moment, ZoneInfo(zone)) == f'<time datetime="{local.isoformat()}">{text}</time>'
