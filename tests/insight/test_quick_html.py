@@ -92,3 +92,43 @@ def test_times_read_as_strftime_writes_them():
             text = f"{local.day} {MONTHS[local.month - 1]} {local.year}, {local.strftime('%H:%M')}"
             assert clock(moment, zone) == text
             assert time_element(moment, ZoneInfo(zone)) == f'<time datetime="{local.isoformat()}">{text}</time>'
+
+
+FILTER_FIELDS = """{% for field in filter.form %}
+    <div class="field{% if field.errors %} field-invalid{% endif %}">
+      <label for="{{ field.id_for_label }}">{{ field.label }}</label>
+      {{ field }}
+      {% if field.errors %}<p class="error small" role="alert">{{ field.errors|join:" " }}</p>{% endif %}
+    </div>
+    {% endfor %}"""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"kind": "order.requested", "customer": 'A&B "<Ltd>"', "date_from": "2026-01-02"},
+        {"kind": "<nonsense>", "who": "x", "date_from": "2026-13-40", "date_to": "1900-01-01"},
+        {"date_from": "2026-02-01", "date_to": "2026-01-01"},
+    ],
+)
+def test_activity_filters_write_what_the_template_writes(data, partner_a, acme):
+    from django.http import QueryDict
+
+    from insight import activity
+    from insight.filters import ActivityFilter
+
+    query = QueryDict(mutable=True)
+    query.update(data)
+    for filterset in (
+        ActivityFilter(query, activity.partner_events(partner_a), partner=partner_a),
+        ActivityFilter(query, activity.customer_events(acme), customer=acme),
+    ):
+        filterset.is_valid()
+        context = Context({"filter": filterset})
+        quick = Template("{% load activity_rows %}{% activity_filters filter.form %}").render(context)
+        squeeze = lambda html: " ".join(html.split())  # noqa: E731 (a blank line where the template left out errors)
+        assert squeeze(quick) == squeeze(Template(FILTER_FIELDS).render(context))
+        if data.get("kind") == "<nonsense>":
+            assert "field-invalid" in quick and "&lt;nonsense&gt;" not in quick
