@@ -41,11 +41,22 @@ UTC_ZONE = ZoneInfo("UTC")
 EVENT_FIELDS = ("at", "action", "details", "in_manage_mode", "partner_id", "customer_id")
 ACTOR_FIELDS = ("actor__full_name", "actor__email", "actor__role", "actor__partner", "actor__customer")
 CUSTOMER_FIELDS = ("customer__name", "customer__time_zone", "customer__is_active")
-# An actor's columns, as the Who list reads them too (filters.ActivityFilter.managers).
+# An actor's columns, as the Who list reads them too (filters.ActivityFilter.managers),
+# and a customer's, as the name search reads them (filters.ActivityFilter.filter_customer).
 ACTOR_COLUMNS = ("id", "full_name", "email", "role", "partner_id", "customer_id")
-# Model.from_db takes the values in the model's order of fields, not in the names'.
+CUSTOMER_COLUMNS = ("id", "name", "time_zone", "is_active")
 _OTHERS_FIELDS = ("full_name", "email", "role", "partner__name", "customer__name")
-_IN_MODEL_ORDER = [ACTOR_COLUMNS.index(f.attname) for f in User._meta.concrete_fields if f.attname in ACTOR_COLUMNS]
+
+
+@functools.cache
+def _model_order(model, columns):
+    return [columns.index(f.attname) for f in model._meta.concrete_fields if f.attname in columns]
+
+
+def from_row(model, columns, row):
+    """A ``model`` instance of a row of ``columns`` read by hand (Model.from_db takes
+    the values in the model's order of fields, not in the columns')."""
+    return model.from_db(DEFAULT_DB_ALIAS, columns, [row[i] for i in _model_order(model, columns)])
 
 
 def partner_events(partner):
@@ -56,14 +67,18 @@ def customer_events(customer):
     return AuditEvent.objects.filter(customer=customer)
 
 
-def newest_first(events, *, customer=None, actors=True):
+def newest_first(events, *, customer=None, actors=True, customers=True):
     """``events`` newest first, with what their rows show. A customer's log is all
     ``customer``'s own: its row is not joined again (``with_companies`` puts it back).
     Without ``actors``, a customer's page's: who did it is not joined either, but
-    taken from the Who list's people (``with_actors``)."""
+    taken from the Who list's people (``with_actors``). Without ``customers``, a
+    partner's page's name search: its customers were read by the search, not joined
+    (``with_companies`` puts them back)."""
     if customer is not None:
         if not actors:
             return events.only(*EVENT_FIELDS, "actor").order_by("-at", "-id")
+        return events.select_related("actor").only(*EVENT_FIELDS, *ACTOR_FIELDS).order_by("-at", "-id")
+    if not customers:
         return events.select_related("actor").only(*EVENT_FIELDS, *ACTOR_FIELDS).order_by("-at", "-id")
     fields = (*EVENT_FIELDS, *ACTOR_FIELDS, *CUSTOMER_FIELDS)
     return events.select_related("actor", "customer").only(*fields).order_by("-at", "-id")
@@ -86,16 +101,15 @@ def with_actors(events, people: dict[int, tuple]):
             continue
         actor = actors.get(event.actor_id)
         if actor is None:
-            row = people[event.actor_id]
-            actor = User.from_db(DEFAULT_DB_ALIAS, ACTOR_COLUMNS, [row[i] for i in _IN_MODEL_ORDER])
-            actors[event.actor_id] = actor
+            actor = actors[event.actor_id] = from_row(User, ACTOR_COLUMNS, people[event.actor_id])
         event.actor = actor
     return events
 
 
-def with_companies(events, *, partner, customer=None):
+def with_companies(events, *, partner, customer=None, customers=None):
     """``events`` (from newest_first) with their customer and their actors' companies
-    set from what the page has loaded, not joined again: people act only for their own
+    set from what the page has loaded, not joined again: the customer (its own log), or
+    the ``customers`` (id: Customer) a name search found; people act only for their own
     company, so an actor's partner is the log's partner (``partner``, the customer's on
     its page) and a customer's person's is the event's customer. Anyone else's (a
     customer since moved to another partner) is read in one query for all of them."""
@@ -103,6 +117,8 @@ def with_companies(events, *, partner, customer=None):
     for event in events:
         if customer is not None:
             event.customer = customer  # its own log
+        elif customers is not None and event.customer_id in customers:
+            event.customer = customers[event.customer_id]
         actor = event.actor
         if actor is None:
             continue
@@ -326,16 +342,18 @@ def _clock(event, *, customer=None, partner=None):
     return partner.tzinfo if partner is not None else UTC_ZONE
 
 
-def entries(events, *, partner=None, customer=None, people=None) -> list[Entry]:
+def entries(events, *, partner=None, customer=None, people=None, customers=None) -> list[Entry]:
     """The page's rows: a partner's (``partner``) or a customer's (``customer``, in
     its schema) view of ``events``; at most one query per kind of link checked, one
     for people from elsewhere (with_companies), and, given ``people`` (with_actors,
-    for events read without their actors), one for actors not among them."""
+    for events read without their actors), one for actors not among them.
+    ``customers``: those of events read without theirs (newest_first)."""
     rows = []
     # Each link's path reversed once a page, not once a row.
     path = functools.cache(lambda name, *args: reverse(name, args=args))
     events = list(events) if people is None else with_actors(list(events), people)
-    for event in with_companies(events, partner=customer.partner if customer else partner, customer=customer):
+    log_partner = customer.partner if customer else partner
+    for event in with_companies(events, partner=log_partner, customer=customer, customers=customers):
         tz = _clock(event, customer=customer, partner=partner)
         line = Line(event=event, who=who(event), customer=event.customer.name if event.customer else "", tz=tz)
         link = _customer_link(event, path) if customer is not None else _partner_link(event, path)

@@ -19,7 +19,7 @@ from django_filters.constants import EMPTY_VALUES
 from accounts.models import AuditEvent, Role, User
 from common.widgets import QuickDateInput, QuickSelect, QuickTextInput
 from customers.models import Customer
-from insight.activity import ACTOR_COLUMNS
+from insight.activity import ACTOR_COLUMNS, CUSTOMER_COLUMNS, from_row
 from licences.filters import FIRST_DATE, LAST_DATE, MAX_UTC_OFFSET, LocalDate
 
 PLATFORM = "platform"
@@ -53,7 +53,7 @@ def _date_filter(label, method):
 
 
 _CUSTOMERS_NAMED = (
-    f"SELECT id FROM {connection.ops.quote_name(Customer._meta.db_table)}"  # noqa: S608 (no value in it)
+    f"SELECT {', '.join(CUSTOMER_COLUMNS)} FROM {connection.ops.quote_name(Customer._meta.db_table)}"  # noqa: S608
     " WHERE partner_id = %s AND strpos(upper(name), upper(%s)) > 0"
 )
 
@@ -132,6 +132,7 @@ class ActivityFilter(django_filters.FilterSet):
         # the form class are built once per process for each kind of log; the form
         # still copies its fields, and who's choices are this viewer's.
         self.partner, self.customer = partner, customer
+        self.customers_named = None  # id: Customer, once a name search has found them
         self.is_bound = data is not None
         self.data = data if data is not None else QueryDict()
         self.queryset, self.request, self.form_prefix = queryset, None, None
@@ -191,10 +192,12 @@ class ActivityFilter(django_filters.FilterSet):
         # partner's whole log read; all 2,000, every one's events read and sorted.
         # Written out, as _managers: the ORM compiled it for longer than the database
         # reads the partner's customers' names. strpos: the text as typed, no wildcards.
+        # Read with what the rows show of them, so the events' query need not join them.
         with connection.cursor() as cursor:
             cursor.execute(_CUSTOMERS_NAMED, [self.partner.pk, value])
-            ids = [pk for (pk,) in cursor.fetchall()]
-        return queryset.filter(customer_id__in=ids)
+            found = cursor.fetchall()
+        self.customers_named = {row[0]: from_row(Customer, CUSTOMER_COLUMNS, row) for row in found}
+        return queryset.filter(customer_id__in=list(self.customers_named))
 
     @staticmethod
     def _on_local_day(lookup, day):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from accounts import audit
 from accounts.models import AuditEvent
@@ -432,3 +433,19 @@ def test_every_kind_is_offered_and_only_a_kind_is_accepted(client, world, log):
     again = client.get(PARTNER_PAGE).content.decode()
     assert f'<option value="{Action.ORDER_CANCELLED}">' in again
     assert '<option value="" selected>Any event</option>' in again
+
+
+def test_a_name_search_reads_its_customers_once(client, world, log):
+    """The customers a search finds are read with what the rows show of them (name,
+    clock, state), so the events' query does not join them again."""
+    globex = world["globex"]
+    client.force_login(world["alice"])
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(PARTNER_PAGE, {"customer": "globex"})
+    page = text_of(response)
+    assert "Erin (Globex Retail) cancelled order #9" in page
+    assert "<td>Globex Retail</td>" in page
+    assert f'href="{reverse("licences:partner_orders")}?status=any&amp;customer={globex.pk}"' in page
+    events_read = [sql for sql in _reads(captured) if '"accounts_auditevent"' in sql]
+    assert len(events_read) == 1 and '"customers_customer"' not in events_read[0]
+    assert len(_reads(captured)) == 5  # session, user, Who's people, the customers named, the events
