@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import F, Q, Value
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.http import QueryDict
-from django.utils import dateformat
+from django.utils import dateformat, formats
 from django.utils.choices import BaseChoiceIterator, normalize_choices
 from django_filters.constants import EMPTY_VALUES
 
@@ -46,9 +46,22 @@ def _validate_day(value):
         raise forms.ValidationError("Enter a date between {} and {}.".format(*shown))
 
 
+class _IsoFirst:
+    """The date inputs send ISO dates: that format tried first, then the locale's (the
+    locale's come first otherwise, each a strptime that fails by raising)."""
+
+    def __iter__(self):
+        yield "%Y-%m-%d"
+        yield from formats.get_format("DATE_INPUT_FORMATS")
+
+
 def _date_filter(label, method):
     return django_filters.DateFilter(
-        label=label, method=method, validators=[_validate_day], widget=QuickDateInput(attrs={"type": "date"})
+        label=label,
+        method=method,
+        validators=[_validate_day],
+        input_formats=_IsoFirst(),
+        widget=QuickDateInput(attrs={"type": "date"}),
     )
 
 

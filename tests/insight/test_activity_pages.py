@@ -449,3 +449,21 @@ def test_a_name_search_reads_its_customers_once(client, world, log):
     events_read = [sql for sql in _reads(captured) if '"accounts_auditevent"' in sql]
     assert len(events_read) == 1 and '"customers_customer"' not in events_read[0]
     assert len(_reads(captured)) == 5  # session, user, Who's people, the customers named, the events
+
+
+def test_dates_are_read_in_iso_first_and_still_in_the_locales_format(world):
+    from datetime import date
+
+    from insight import activity
+    from insight.filters import ActivityFilter
+
+    acme = world["acme"]
+    for typed, day in (
+        ("2026-01-02", date(2026, 1, 2)),
+        ("02/01/2026", date(2026, 1, 2)),
+        ("03/04/26", date(2026, 4, 3)),
+    ):
+        filterset = ActivityFilter({"date_from": typed}, activity.customer_events(acme), customer=acme)
+        assert filterset.is_valid() and filterset.form.cleaned_data["date_from"] == day
+    refused = ActivityFilter({"date_from": "2026-13-02"}, activity.customer_events(acme), customer=acme)
+    assert not refused.is_valid()
