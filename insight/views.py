@@ -21,10 +21,18 @@ from partners.services import customers_of, partner_managers
 
 def _activity_page(request, filterset, *, partner=None, customer=None, export_url):
     valid = filterset.is_valid()
-    events = activity.newest_first(filterset.qs if valid else filterset.queryset.none(), customer=customer)
+    events = filterset.qs if valid else filterset.queryset.none()
+    # A customer's rows take their actors from the Who list's people (read for the
+    # filters anyway); a partner's join theirs (its customers' managers are not listed).
+    # A name search has read its customers: they are not joined again either.
+    people = filterset.managers if customer is not None else None
+    customers = filterset.customers_named
+    events = activity.newest_first(events, customer=customer, actors=people is None, customers=customers is None)
     query = filterset.query()
     page = activity.keyset_page(events, request.GET, settings.PAGE_SIZE, query=query)
-    page.object_list = activity.entries(page.object_list, partner=partner, customer=customer)
+    page.object_list = activity.entries(
+        page.object_list, partner=partner, customer=customer, people=people, customers=customers
+    )
     encoded = query.urlencode()
     context = {
         "filter": filterset,

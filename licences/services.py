@@ -323,13 +323,23 @@ def partner_orders(partner):
     return LicenceOrder.objects.filter(customer__partner=partner)
 
 
+# The guard's query written out: every customer page runs it, and the ORM spent on
+# compiling it (a subquery, the ordering twice) three times what the database spends
+# on running it. Both halves are ranges of order_valid_pool_idx; ordered as the model.
+_VALID_OR_ONE_EXPIRED = """
+    SELECT * FROM {table} WHERE customer_id = %s AND status = %s AND (expires_at > %s OR id = (
+        SELECT id FROM {table} WHERE customer_id = %s AND status = %s AND expires_at <= %s LIMIT 1
+    ))
+    ORDER BY requested_at DESC, id DESC
+"""
+
+
 def valid_orders_and_expired(customer, now=None) -> tuple[list[LicenceOrder], bool]:
     """The customer's valid orders, and rule 5 (it has had assigned orders and none is
     valid), in one query: the valid orders and at most one expired order, whose
     presence alone says there were some (the guard of every customer page)."""
     now = now or timezone.now()
-    assigned = LicenceOrder.objects.filter(customer=customer, status=OrderStatus.ASSIGNED)
-    one_expired = assigned.filter(expires_at__lte=now).values("pk")[:1]
-    found = list(assigned.filter(Q(expires_at__gt=now) | Q(pk__in=one_expired)))
+    sql = _VALID_OR_ONE_EXPIRED.format(table=connection.ops.quote_name(LicenceOrder._meta.db_table))
+    found = list(LicenceOrder.objects.raw(sql, [customer.pk, OrderStatus.ASSIGNED, now] * 2))
     valid = [order for order in found if order.expires_at > now]
     return valid, bool(found) and not valid

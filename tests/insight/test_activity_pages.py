@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from accounts import audit
 from accounts.models import AuditEvent
@@ -342,3 +343,127 @@ def test_companies_of_people_from_elsewhere_are_read_once_for_the_page(client, w
 
 def queries(captured):
     return sum(not q["sql"].startswith("SET search_path") for q in captured.captured_queries)
+
+
+def _reads(captured):
+    return [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SET search_path")]
+
+
+def test_a_customer_page_takes_its_actors_from_the_who_list(client, world):
+    """The customer's log is read without joining who did it: its managers and its
+    partner's come from the Who list's query, anyone else (a learner) from one more
+    query for the page, with their company."""
+    acme, alice, dana, lena = world["acme"], world["alice"], world["dana"], world["lena"]
+    client.force_login(dana)
+    client.get(CUSTOMER_PAGE)  # warm: the session row
+    counts = []
+    for n in (1, 40):
+        for _ in range(n):
+            event(Action.MANAGE_MODE_ENTERED, actor=alice, customer=acme, in_manage_mode=True)
+            event(Action.ORDER_REQUESTED, actor=dana, customer=acme, order_id=n, quantity=1)
+        with CaptureQueriesContext(connection) as captured:
+            page = text_of(client.get(CUSTOMER_PAGE))
+        assert (
+            "Alice (Northwind Security, manage mode) entered" in page and "Dana (Acme Manufacturing) requested" in page
+        )
+        events_read = [sql for sql in _reads(captured) if '"accounts_auditevent"' in sql]
+        assert len(events_read) == 1 and "JOIN" not in events_read[0]
+        counts.append(len(_reads(captured)))
+    assert counts == [5, 5]  # session, user, the guard's orders, Who's people, the events
+    event(Action.TWO_FACTOR_CODE_FAILED, actor=lena, customer=acme, address="203.0.113.9")
+    with CaptureQueriesContext(connection) as captured:
+        page = text_of(client.get(CUSTOMER_PAGE))
+    assert "Lena (Acme Manufacturing)" in page
+    assert len(_reads(captured)) == 6
+
+
+def test_the_filters_are_built_once_and_hold_nothing_of_a_request(world):
+    """One set of filters and one form class per kind of log, shared by every request;
+    each request still gets its own form, data, people and results."""
+    from insight import activity
+    from insight.filters import ActivityFilter
+
+    acme, globex, alice = world["acme"], world["globex"], world["alice"]
+    event(Action.ORDER_REQUESTED, actor=world["dana"], customer=acme, order_id=1, quantity=1)
+    event(Action.ORDER_CANCELLED, actor=world["erin"], customer=globex, order_id=2, quantity=1)
+    partner = alice.partner
+
+    def partner_filter(data):
+        return ActivityFilter(data, activity.partner_events(partner), partner=partner)
+
+    def customer_filter(customer, data):
+        return ActivityFilter(data, activity.customer_events(customer), customer=customer)
+
+    first, second = partner_filter({"kind": Action.ORDER_CANCELLED}), partner_filter({})
+    assert first.filters is second.filters and type(first.form) is type(second.form)
+    assert first.form is not second.form and first.form.fields is not second.form.fields
+    assert [e.action for e in first.qs] == [Action.ORDER_CANCELLED]
+    assert {e.action for e in second.qs} == {Action.ORDER_REQUESTED, Action.ORDER_CANCELLED}
+    assert "customer" in first.form.fields
+
+    at_acme, at_globex = customer_filter(acme, {}), customer_filter(globex, {"kind": Action.ORDER_REQUESTED})
+    assert at_acme.filters is at_globex.filters and at_acme.filters is not first.filters
+    assert "customer" not in at_acme.form.fields and "customer" not in at_acme.filters
+    assert [e.customer_id for e in at_acme.qs] == [acme.pk]
+    assert list(at_globex.qs) == []
+    who = dict(at_acme.form.fields["who"].choices)
+    assert "Dana" in who.values() and "Erin" not in who.values()
+    assert "Erin" in dict(customer_filter(globex, {}).form.fields["who"].choices).values()
+    assert "customer" in partner_filter({}).form.fields  # the customer's log took nothing away
+
+
+def test_a_customer_name_search_takes_the_text_as_typed(client, world, log):
+    client.force_login(world["alice"])
+    assert "No events match these filters." in text_of(client.get(PARTNER_PAGE, {"customer": "_"}))
+    assert "No events match these filters." in text_of(client.get(PARTNER_PAGE, {"customer": "%"}))
+    assert "Erin (Globex Retail)" in text_of(client.get(PARTNER_PAGE, {"customer": "gLoBeX rEt"}))
+
+
+def test_every_kind_is_offered_and_only_a_kind_is_accepted(client, world, log):
+    """The kinds' choices are built once per process (filters.FixedChoices): each page
+    still lists them all, marks the one chosen, and refuses anything else."""
+    client.force_login(world["alice"])
+    page = client.get(PARTNER_PAGE, {"kind": Action.ORDER_CANCELLED}).content.decode()
+    for value, _ in AuditEvent.Action.choices:
+        assert f'<option value="{value}"' in page
+    assert f'<option value="{Action.ORDER_CANCELLED}" selected>' in page
+    assert '<option value="" selected>Any event</option>' not in page
+    refused = text_of(client.get(PARTNER_PAGE, {"kind": "order.stolen"}))
+    assert "Choose an event from the list." in refused and "Erin" not in refused
+    again = client.get(PARTNER_PAGE).content.decode()
+    assert f'<option value="{Action.ORDER_CANCELLED}">' in again
+    assert '<option value="" selected>Any event</option>' in again
+
+
+def test_a_name_search_reads_its_customers_once(client, world, log):
+    """The customers a search finds are read with what the rows show of them (name,
+    clock, state), so the events' query does not join them again."""
+    globex = world["globex"]
+    client.force_login(world["alice"])
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(PARTNER_PAGE, {"customer": "globex"})
+    page = text_of(response)
+    assert "Erin (Globex Retail) cancelled order #9" in page
+    assert "<td>Globex Retail</td>" in page
+    assert f'href="{reverse("licences:partner_orders")}?status=any&amp;customer={globex.pk}"' in page
+    events_read = [sql for sql in _reads(captured) if '"accounts_auditevent"' in sql]
+    assert len(events_read) == 1 and '"customers_customer"' not in events_read[0]
+    assert len(_reads(captured)) == 5  # session, user, Who's people, the customers named, the events
+
+
+def test_dates_are_read_in_iso_first_and_still_in_the_locales_format(world):
+    from datetime import date
+
+    from insight import activity
+    from insight.filters import ActivityFilter
+
+    acme = world["acme"]
+    for typed, day in (
+        ("2026-01-02", date(2026, 1, 2)),
+        ("02/01/2026", date(2026, 1, 2)),
+        ("03/04/26", date(2026, 4, 3)),
+    ):
+        filterset = ActivityFilter({"date_from": typed}, activity.customer_events(acme), customer=acme)
+        assert filterset.is_valid() and filterset.form.cleaned_data["date_from"] == day
+    refused = ActivityFilter({"date_from": "2026-13-02"}, activity.customer_events(acme), customer=acme)
+    assert not refused.is_valid()

@@ -49,3 +49,9 @@ def test_the_guard_costs_one_query_whatever_the_customer_holds(client, dana, acm
     orders_read = [q for q in captured.captured_queries if '"licences_licenceorder"' in q["sql"]]
     assert len(orders_read) == 1
     assert response.status_code == (302 if holding == "expired" else 200)
+
+
+def test_valid_orders_come_newest_requested_first(acme, alice):
+    """As the model orders them (the pages listing seat sources read them so)."""
+    orders = [assigned_order(acme, 3, alice) for _ in range(3)]
+    assert [o.pk for o in valid_orders_and_expired(acme)[0]] == [o.pk for o in reversed(orders)]
