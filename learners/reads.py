@@ -15,8 +15,12 @@ from django.utils import timezone
 from accounts.models import normalise_email
 from common.search import TRIGRAM, HasAllTrigrams, covering_trigrams
 from learners.models import Allocation, Learner, LearnerStatus
-from licences.models import LicenceOrder, OrderStatus
-from licences.services import EXPIRING_SOON_DAYS, EXPIRING_WINDOWS  # noqa: F401 (EXPIRING_WINDOWS: reads.EXPIRING_WINDOWS)
+from licences.models import LicenceOrder
+from licences.services import (  # noqa: F401 (EXPIRING_WINDOWS: reads.EXPIRING_WINDOWS)
+    EXPIRING_SOON_DAYS,
+    EXPIRING_WINDOWS,
+    customer_orders,
+)
 
 # The lists' order, and their pages' keyset (common.pagination): the email is unique,
 # the id makes the order total all the same.
@@ -153,24 +157,25 @@ def expired_learners(search: str = "", now=None, *, through_lapses=False) -> Que
     return learners.order_by(*(LAPSE_ORDER if through_lapses else LEARNER_ORDER))
 
 
-def lapses_recorded(customer, now=None) -> bool:
+def lapses_recorded(customer, last_expired_at) -> bool:
     """Whether ``customer``'s lapses hold every expired learner: no order of it has
-    expired since they were last recorded (learners.lapses)."""
-    now = now or timezone.now()
-    expired = LicenceOrder.objects.filter(customer=customer, status=OrderStatus.ASSIGNED, expires_at__lte=now)
-    if customer.lapses_recorded_at is not None:
-        expired = expired.filter(expires_at__gt=customer.lapses_recorded_at)
-    return not expired.exists()
+    expired since they were last recorded (learners.lapses). ``last_expired_at``:
+    when its last order to expire did (licences.services.customer_orders)."""
+    if last_expired_at is None:
+        return True
+    return customer.lapses_recorded_at is not None and last_expired_at <= customer.lapses_recorded_at
 
 
-def expired_list(customer, search: str = "", now=None) -> tuple[QuerySet, tuple[str, ...]]:
+def expired_list(customer, search: str = "", now=None, *, orders=None) -> tuple[QuerySet, tuple[str, ...]]:
     """The Expired Licences list to show, and its sort keys: ``expired_learners``,
     read through the customer's lapses when they are recorded (the few expired
     learners among many valid ones are then read alone), else from the allocations.
     The same learners either way: the lapses hold every expired learner, and each
-    one's current seat is still checked."""
+    one's current seat is still checked. ``orders``: the customer's, read a moment
+    ago (licences.services.customer_orders), or read here."""
     now = now or timezone.now()
-    if not lapses_recorded(customer, now):
+    orders = orders or customer_orders(customer, now)
+    if not lapses_recorded(customer, orders.last_expired_at):
         return expired_learners(search, now), LEARNER_ORDER
     return expired_learners(search, now, through_lapses=True), LAPSE_ORDER
 

@@ -326,20 +326,39 @@ def partner_orders(partner):
 # The guard's query written out: every customer page runs it, and the ORM spent on
 # compiling it (a subquery, the ordering twice) three times what the database spends
 # on running it. Both halves are ranges of order_valid_pool_idx; ordered as the model.
-_VALID_OR_ONE_EXPIRED = """
+_VALID_AND_LAST_EXPIRED = """
     SELECT * FROM {table} WHERE customer_id = %s AND status = %s AND (expires_at > %s OR id = (
-        SELECT id FROM {table} WHERE customer_id = %s AND status = %s AND expires_at <= %s LIMIT 1
+        SELECT id FROM {table} WHERE customer_id = %s AND status = %s AND expires_at <= %s
+        ORDER BY expires_at DESC LIMIT 1
     ))
     ORDER BY requested_at DESC, id DESC
 """
 
 
-def valid_orders_and_expired(customer, now=None) -> tuple[list[LicenceOrder], bool]:
-    """The customer's valid orders, and rule 5 (it has had assigned orders and none is
-    valid), in one query: the valid orders and at most one expired order, whose
-    presence alone says there were some (the guard of every customer page)."""
+@dataclass(frozen=True)
+class CustomerOrders:
+    """A customer's valid orders, and the expiry of the order that expired last (None
+    when none has): what the guard and the Expired Licences tab ask, in one query."""
+
+    valid: list[LicenceOrder]
+    last_expired_at: datetime | None
+
+    @property
+    def all_expired(self) -> bool:
+        """Rule 5: it has had assigned orders, and none is valid."""
+        return self.last_expired_at is not None and not self.valid
+
+
+def customer_orders(customer, now=None) -> CustomerOrders:
     now = now or timezone.now()
-    sql = _VALID_OR_ONE_EXPIRED.format(table=connection.ops.quote_name(LicenceOrder._meta.db_table))
+    sql = _VALID_AND_LAST_EXPIRED.format(table=connection.ops.quote_name(LicenceOrder._meta.db_table))
     found = list(LicenceOrder.objects.raw(sql, [customer.pk, OrderStatus.ASSIGNED, now] * 2))
     valid = [order for order in found if order.expires_at > now]
-    return valid, bool(found) and not valid
+    expired = [order.expires_at for order in found if order.expires_at <= now]
+    return CustomerOrders(valid, expired[0] if expired else None)
+
+
+def valid_orders_and_expired(customer, now=None) -> tuple[list[LicenceOrder], bool]:
+    """The customer's valid orders, and rule 5 (the guard of every customer page)."""
+    orders = customer_orders(customer, now)
+    return orders.valid, orders.all_expired

@@ -32,6 +32,7 @@ from learners.views.imports import (
     upload_step,
 )
 from licences.permissions import needed_to_renew
+from licences.services import customer_orders
 
 
 def _expired_url(search="", mode="") -> str:
@@ -50,8 +51,9 @@ def expired(request):
     search = form.search()
     mode = "csv" if request.GET.get("mode") == "csv" else "manual"
     now = timezone.now()
-    sources = reads.seat_sources(request.tenant, now)
-    listed, keys = reads.expired_list(request.tenant, search, now)
+    orders = customer_orders(request.tenant, now)  # one query for the seat sources and the list
+    sources = reads.seat_sources(request.tenant, now, valid=orders.valid)
+    listed, keys = reads.expired_list(request.tenant, search, now, orders=orders)
     page = paginate_keyset(request, listed.only("email", "name"), keys)
     return render(
         request,

@@ -16,6 +16,7 @@ from django.utils import timezone
 from customers.models import Customer
 from learners import lapses, reads, roster, seats
 from learners.models import Lapse, Learner
+from licences.services import customer_orders
 from tests.builders import (
     Statements,
     assigned_order,
@@ -85,10 +86,14 @@ def test_an_order_expired_since_the_recording_is_read_from_the_allocations(alice
     move_expiry(acme, order, timezone.now() + timedelta(hours=1))
     lapses.record(acme)  # before it expires
     with acme:
-        assert reads.lapses_recorded(acme) and _through_lapses(acme, "soon") == []
+        assert reads.lapses_recorded(acme, customer_orders(acme).last_expired_at)
+        assert _through_lapses(acme, "soon") == []
     later = timezone.now() + timedelta(hours=2)
 
     with time_machine.travel(later, tick=False), acme:
+        # The order that expired last is the one asked about, not the older expired one.
+        order.refresh_from_db()
+        assert customer_orders(acme, later).last_expired_at == order.expires_at
         # Not recorded yet: the list reads the allocations, and shows them already.
         listed, keys = reads.expired_list(acme, "soon")
         assert keys == reads.LEARNER_ORDER and list(listed.values_list("pk", flat=True)) == soon
@@ -126,7 +131,8 @@ def test_a_lapse_outliving_its_lapse_is_never_listed(acme, alice, dana, mixed):
 def test_a_customer_never_recorded_with_no_expired_order_has_nothing_to_read(alice, acme):
     give_seats(acme, assigned_order(acme, 3, alice), make_learners(acme, 3))
     with acme:
-        assert acme.lapses_recorded_at is None and reads.lapses_recorded(acme)
+        assert acme.lapses_recorded_at is None and customer_orders(acme).last_expired_at is None
+        assert reads.lapses_recorded(acme, None)
         assert _through_lapses(acme) == [] == _plain()
 
 
