@@ -17,6 +17,7 @@ from ninja.security import HttpBearer
 from api import tokens
 from api.models import ApiToken
 from api.problems import InsufficientScope, NotAuthenticated, RateLimited
+from api.schemas import MAX_ID
 
 WINDOW_SECONDS = 60
 
@@ -74,7 +75,7 @@ def _customer_in_path(request) -> int | None:
     read with the token; the endpoint checks it all the same (api.routes._common)."""
     match = request.resolver_match
     value = match.kwargs.get("customer_id") if match is not None else None
-    if isinstance(value, str) and value.isdigit() and len(value) < 19:  # below 2**63
+    if isinstance(value, str) and value.isdigit() and len(value) <= len(str(MAX_ID)) and int(value) <= MAX_ID:
         return int(value)
     return None
 

@@ -23,6 +23,8 @@ EMAIL = EMAIL_PATTERN.pattern.replace(r"[^@\s", r"[^@\s\x00-\x1f\x7f")
 
 Email = Annotated[str, StringConstraints(max_length=254, pattern=EMAIL)]
 MAX_IDS = 1_000
+# The largest id a path or a body may name: PostgreSQL's bigint.
+MAX_ID = 2**63 - 1
 MAX_EMAILS = 10_000
 
 
@@ -297,7 +299,7 @@ def learner_dict(values: dict, time=_same) -> dict:
 class SeatSelection(Body):
     """Who: learner ids, or emails (each looked up among the customer's learners)."""
 
-    learner_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None = Field(None, max_length=MAX_IDS)
+    learner_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(None, max_length=MAX_IDS)
     emails: list[Email] | None = Field(None, max_length=MAX_EMAILS)
     order_id: int | None = Field(
         None, ge=1, le=2**63 - 1, description="Take the seats from this order only (a valid one with free seats)."

@@ -3,6 +3,7 @@ project's own), and the lists' query counts: the same whatever the number of row
 
 import re
 
+import pytest
 from django.contrib.staticfiles import finders
 
 from tests.builders import CaptureStatements, api_get, assigned_order, give_seats, make_learners, order_for
@@ -60,3 +61,16 @@ def test_list_queries_do_not_grow_with_the_rows(client, alice, acme, alice_token
     assert again == first
     # The token (with its partner and creator, and the customer a path names), then the page.
     assert first == {"orders": 2, "orders, filtered": 2, "learners": 2, "learners, searched": 2, "customers": 2}
+
+
+@pytest.mark.parametrize(
+    ("customer_id", "status"),
+    [("9223372036854775807", 404), ("9223372036854775808", 422), ("0" * 40 + "1", 404)],
+)
+def test_the_largest_ids_in_a_path_are_answered_not_crashed(client, alice_token, customer_id, status):
+    """The path's customer is read with the token up to the largest id (api.schemas.MAX_ID),
+    beyond it the path's check refuses it, and an id padded with zeros past that length is
+    left to the endpoint's own check: none is another partner's."""
+    response = api_get(client, f"/customers/{customer_id}/learners", alice_token)
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/problem+json"
