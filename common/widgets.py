@@ -56,3 +56,7 @@ class QuickTextInput(QuickInputMixin, forms.TextInput):
 
 class QuickDateInput(QuickInputMixin, forms.DateInput):
     pass
+
+
+class QuickNumberInput(QuickInputMixin, forms.NumberInput):
+    pass

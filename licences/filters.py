@@ -15,6 +15,7 @@ from django.http import QueryDict
 from django.utils import dateformat
 
 from accounts.models import Role
+from common.widgets import QuickDateInput, QuickNumberInput, QuickSelect
 from licences.models import OrderStatus
 from partners.picker import CustomerPickerField
 
@@ -117,7 +118,7 @@ def _quantity_filter(label, lookup_expr):
         lookup_expr=lookup_expr,
         min_value=1,
         max_value=settings.LICENCE_ORDER_MAX_QUANTITY,
-        widget=forms.NumberInput(attrs={"min": 1, "step": 1, "inputmode": "numeric"}),
+        widget=QuickNumberInput(attrs={"min": 1, "step": 1, "inputmode": "numeric"}),
     )
 
 
@@ -126,7 +127,7 @@ def _date_filter(label, method):
         label=label,
         method=method,
         validators=[_date_between(FIRST_DATE, LAST_DATE)],
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=QuickDateInput(attrs={"type": "date"}),
     )
 
 
@@ -148,7 +149,7 @@ class RequestedOrderFilter(django_filters.FilterSet):
         method="filter_status",
         error_messages={"invalid_choice": "Choose a status from the list."},
         # The default, left out of the URL by static/js/app.js.
-        widget=forms.Select(attrs={"data-default": OrderStatus.REQUESTED}),
+        widget=QuickSelect(attrs={"data-default": OrderStatus.REQUESTED}),
     )
     requested_from = _date_filter("Requested from", "filter_requested_from")
     requested_to = _date_filter("Requested to", "filter_requested_to")
@@ -160,6 +161,7 @@ class RequestedOrderFilter(django_filters.FilterSet):
         empty_label="Anyone",
         method="filter_requester",
         error_messages={"invalid_choice": "Choose one of the people in the list."},
+        widget=QuickSelect,
     )
 
     class Meta:

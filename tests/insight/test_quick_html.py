@@ -1,4 +1,4 @@
-"""The Activity page's one-pass HTML (common.widgets' quick inputs and select, the
+"""The Activity page's and Requested Orders filters' one-pass HTML (common.widgets' quick inputs and select, the
 activity_rows tag) writes what Django's templates write, escaped as they escape."""
 
 import re
@@ -9,7 +9,7 @@ import pytest
 from django import forms
 from django.template import Context, Template
 
-from common.widgets import QuickDateInput, QuickSelect, QuickTextInput
+from common.widgets import QuickDateInput, QuickNumberInput, QuickSelect, QuickTextInput
 from insight.activity import Entry, Link
 
 TRICKY = [None, "", "a\"<b>&'", date(2026, 1, 2), "2026-01-02", "  x ", "é東", 0]
@@ -23,6 +23,10 @@ ATTRS = [None, {"id": "id_x"}, {"id": "id_x", "aria-invalid": "true", "required"
         (
             QuickTextInput(attrs={"type": "search", "placeholder": 'A "name" <b>', "maxlength": 100}),
             forms.TextInput(attrs={"type": "search", "placeholder": 'A "name" <b>', "maxlength": 100}),
+        ),
+        (  # Requested Orders' number of licences
+            QuickNumberInput(attrs={"min": 1, "step": 1, "inputmode": "numeric"}),
+            forms.NumberInput(attrs={"min": 1, "step": 1, "inputmode": "numeric"}),
         ),
     ],
 )
