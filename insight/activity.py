@@ -15,6 +15,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from urllib.parse import quote_plus, urlencode
 from zoneinfo import ZoneInfo
 
@@ -372,21 +373,26 @@ def entries(events, *, partner=None, customer=None, people=None, customers=None)
 def export_rows(events, *, customer=None, partner=None):
     """The Activity export's rows, from a server-side cursor (see common.downloads)."""
     log_partner = customer.partner if customer is not None else partner
-    for event in newest_first(events, customer=customer).iterator(chunk_size=FETCH_ROWS):
-        with_companies([event], partner=log_partner, customer=customer)
-        tz = _clock(event, customer=customer, partner=partner)
-        line = Line(event=event, who=who(event), customer=event.customer.name if event.customer else "", tz=tz)
-        actor = event.actor
-        yield (
-            event.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
-            str(tz),
-            actor.get_full_name() if actor else line.who,
-            actor.email if actor else "",
-            line.customer,
-            "yes" if event.in_manage_mode else "no",
-            event.get_action_display(),
-            sentence(line),
-        )
+    rows = newest_first(events, customer=customer).iterator(chunk_size=FETCH_ROWS)
+    # A batch at a time, as the cursor fetches them: the companies of people from
+    # elsewhere (a customer since moved to another partner) in one query a batch, not
+    # one an event; memory stays flat.
+    while batch := list(islice(rows, FETCH_ROWS)):
+        with_companies(batch, partner=log_partner, customer=customer)
+        for event in batch:
+            tz = _clock(event, customer=customer, partner=partner)
+            line = Line(event=event, who=who(event), customer=event.customer.name if event.customer else "", tz=tz)
+            actor = event.actor
+            yield (
+                event.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+                str(tz),
+                actor.get_full_name() if actor else line.who,
+                actor.email if actor else "",
+                line.customer,
+                "yes" if event.in_manage_mode else "no",
+                event.get_action_display(),
+                sentence(line),
+            )
 
 
 EXPORT_HEADER = ("When", "Time zone", "Who", "Email", "Customer", "Manage mode", "Event", "What happened")

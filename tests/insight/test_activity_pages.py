@@ -341,6 +341,30 @@ def test_companies_of_people_from_elsewhere_are_read_once_for_the_page(client, w
     assert queries(after) == queries(before) + 1
 
 
+def test_the_export_reads_companies_from_elsewhere_once_not_per_event(client, world):
+    """The Activity export, like its page: after the customer moved to another partner,
+    its old partner's managers' companies are read in one query, whatever the number
+    of their events."""
+    acme, alice, dana, charlie = world["acme"], world["alice"], world["dana"], world["charlie"]
+    acme.partner = charlie.partner  # Bluefin IT now
+    acme.save()
+    client.force_login(dana)
+
+    def export():
+        with CaptureQueriesContext(connection) as captured:
+            body = b"".join(client.get(CUSTOMER_PAGE + "export.csv").streaming_content).decode("utf-8-sig")
+        return body.count("alice@northwind.test"), queries(captured)
+
+    for _ in range(2):
+        event(Action.MANAGE_MODE_ENTERED, actor=alice, customer=acme, in_manage_mode=True)
+    (few, few_queries) = export()
+    for _ in range(18):
+        event(Action.MANAGE_MODE_ENTERED, actor=alice, customer=acme, in_manage_mode=True)
+    (many, many_queries) = export()
+    assert (few, many) == (2, 20)
+    assert many_queries == few_queries
+
+
 def queries(captured):
     return sum(not q["sql"].startswith("SET search_path") for q in captured.captured_queries)
 
