@@ -23,9 +23,18 @@ def clock(moment: datetime, tz) -> str:
     return _as_text(moment.astimezone(_zone(tz)))
 
 
+def day(moment: datetime, tz) -> str:
+    """``moment``'s day on ``tz``'s clock, as text: "5 Mar 2027"."""
+    return _day_text(moment.astimezone(_zone(tz)))
+
+
+def _day_text(local: datetime) -> str:
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
+
+
 def _as_text(local: datetime) -> str:
     # Without strftime, which costs more than the rest (a time on each of 25 rows).
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year}, {local.hour:02d}:{local.minute:02d}"
+    return f"{_day_text(local)}, {local.hour:02d}:{local.minute:02d}"
 
 
 def time_element(moment: datetime | None, tz) -> str:

@@ -9,7 +9,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from common.local_time import MONTHS, NO_MOMENT
+from common import local_time
+from common.local_time import NO_MOMENT
 from common.pagination import paginate_keyset
 from learners import reads, roster, seats
 from learners.error_codes import LearnerError
@@ -45,7 +46,7 @@ def _rows(request, page):
                 learner.name or "—",
                 _ACTIVE if learner.status == LearnerStatus.ACTIVE else _DEACTIVATED,
                 _licence(learner, tz),
-                _day(learner.created_at, tz),
+                local_time.day(learner.created_at, tz),
                 _actions(learner, csrf, back) if learner.status == LearnerStatus.ACTIVE else "",
             )
             for learner in page
@@ -58,12 +59,6 @@ _DEACTIVATED = mark_safe('<span class="badge">Deactivated</span>')  # noqa: S308
 _NO_LICENCE = mark_safe('<span class="badge badge-requested">No licence</span>')  # noqa: S308
 
 
-def _day(moment, tz) -> str:
-    """The day of ``moment`` on the company's clock: "5 Mar 2027"."""
-    local = moment.astimezone(tz)
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
-
-
 def _licence(learner, tz):
     state = learner.licence_state
     if state == "deactivated":
@@ -71,7 +66,7 @@ def _licence(learner, tz):
     if state == "none":
         return _NO_LICENCE
     expires = learner.licence_expires_at.astimezone(tz)
-    moment = format_html('<time datetime="{}">{}</time>', expires.isoformat(), _day(expires, tz))
+    moment = format_html('<time datetime="{}">{}</time>', expires.isoformat(), local_time.day(expires, tz))
     if state == "valid":
         return format_html("Valid until {}", moment)
     return format_html(
