@@ -10,7 +10,7 @@ order to find them (learners.reads.expired_list).
   current seat has expired, no one else. ``Customer.lapses_recorded_at`` says when;
   every order that expired by then has its learners recorded, since seats come only
   from valid orders and an assigned order's expiry never changes.
-- Beat runs ``record_due`` every minute: the customers with an order that expired
+- Beat runs ``record_due`` as often as the expiry scan: the customers with an order that expired
   since their last recording, found in one query on the public schema. Until it
   has, the list reads the allocations themselves (``reads.lapses_recorded``), so it
   is never wrong, only slower for that minute.
@@ -73,15 +73,14 @@ def record(customer, now=None) -> int:
 def due(now=None):
     """The active customers with an order that expired since their last recording."""
     now = now or timezone.now()
-    expired_since = LicenceOrder.objects.filter(
-        Q(customer=OuterRef("pk"), status=OrderStatus.ASSIGNED, expires_at__lte=now)
-        & (Q(expires_at__gt=OuterRef("lapses_recorded_at")) | Q(customer__lapses_recorded_at__isnull=True))
-    )
-    return Customer.objects.filter(Exists(expired_since), is_active=True).order_by("pk")
+    expired = LicenceOrder.objects.filter(customer=OuterRef("pk"), status=OrderStatus.ASSIGNED, expires_at__lte=now)
+    never_recorded = Q(Exists(expired), lapses_recorded_at__isnull=True)
+    expired_since = Q(Exists(expired.filter(expires_at__gt=OuterRef("lapses_recorded_at"))))
+    return Customer.objects.filter(never_recorded | expired_since, is_active=True).order_by("pk")
 
 
 def record_due(now=None) -> int:
-    """Beat, every minute: record the lapses of every customer an order of which has
+    """Beat, as often as the expiry scan: record the lapses of every customer an order of which has
     expired since. Returns how many customers were recorded."""
     done = 0
     for customer in due(now).iterator():

@@ -21,7 +21,7 @@ def run_csv_import(upload_id: int, schema_name: str, acting_user_id: int) -> str
 
 @shared_task(ignore_result=True)
 def record_lapses() -> int:
-    """Beat, every minute: the lapses of every customer an order of which has expired
+    """Beat, as often as the expiry scan: the lapses of every customer an order of which has expired
     since they were last recorded (learners.lapses)."""
     return lapses.record_due()
 

@@ -77,9 +77,12 @@ def test_the_pages_through_the_lapses_show_every_expired_learner_once(client, da
     assert len(statements) == 1  # every page costs the same
 
 
-def test_an_order_expired_since_the_recording_is_read_from_the_allocations(alice, acme, globex, mixed):
+def test_an_order_expired_since_the_recording_is_read_from_the_allocations(
+    alice, charlie, acme, globex, initech, mixed
+):
     expired_learners_of(globex, 2, alice)
     lapses.record(globex)  # its expired order is recorded: not due again
+    expired_learners_of(initech, 1, charlie)  # never recorded: due
     soon = make_learners(acme, 3, prefix="soon")
     order = assigned_order(acme, 3, alice)
     give_seats(acme, order, soon)
@@ -97,11 +100,12 @@ def test_an_order_expired_since_the_recording_is_read_from_the_allocations(alice
         # Not recorded yet: the list reads the allocations, and shows them already.
         listed, keys = reads.expired_list(acme, "soon")
         assert keys == reads.LEARNER_ORDER and list(listed.values_list("pk", flat=True)) == soon
-        # The beat records this customer, and only customers with such an order.
+        # The beat records this customer, and only customers with such an order (or
+        # never recorded, with an expired one).
         with Statements() as captured:
-            assert [c.schema_name for c in lapses.due(later)] == ["acme"]
+            assert sorted(c.schema_name for c in lapses.due(later)) == ["acme", "initech"]
         assert len(captured.statements) == 1
-        assert lapses.record_due(later) == 1
+        assert lapses.record_due(later) == 2
         acme.refresh_from_db()
         assert _through_lapses(acme, "soon") == soon
         assert lapses.record_due(later) == 0
