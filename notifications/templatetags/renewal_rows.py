@@ -9,6 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 
 from common.local_time import time_element
+from common.text import plural
 
 register = template.Library()
 
@@ -18,19 +19,14 @@ _EXPIRED = mark_safe(' <span class="badge badge-expired">Expired</span>')  # noq
 _CHECKED = mark_safe(" checked")  # noqa: S308
 
 
-def _s(count: int) -> str:
-    return "" if count == 1 else "s"
-
-
 def notice_state(notice, due_at, now, tz):
     """A reminder's or expiry notice's state in the ledger, or when it is due."""
     if notice is not None and notice.state != "pending":
         if notice.state == "sent":
             return format_html(
-                '<span class="badge badge-ok">Sent</span> {}<span class="muted small"> to {} manager{}</span>',
+                '<span class="badge badge-ok">Sent</span> {}<span class="muted small"> to {}</span>',
                 time_element(notice.sent_at, tz),
-                notice.recipient_count,
-                _s(notice.recipient_count),
+                plural(notice.recipient_count, "manager"),
             )
         if notice.state == "failed":
             return format_html('<span class="badge badge-expired" title="{}">Failed</span>', notice.error)
@@ -52,11 +48,7 @@ def _company_cells(renewal, span: int, max_quantity: int):
     waiting = _NONE
     if company.waiting_orders:
         waiting = format_html(
-            "{} order{}, {} licence{}",
-            company.waiting_orders,
-            _s(company.waiting_orders),
-            company.waiting_licences,
-            _s(company.waiting_licences),
+            "{}, {}", plural(company.waiting_orders, "order"), plural(company.waiting_licences, "licence")
         )
     quantity = renewal.quantity_shown
     return format_html(

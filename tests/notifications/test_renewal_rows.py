@@ -124,3 +124,11 @@ def test_the_row_builder_writes_what_the_template_wrote():
     built = renewal_rows(rows, NOW, 100_000)
     assert squeezed(built) == squeezed(expected)
     assert built.count("<tbody") == len(NOTICES) and "&lt;b&gt;" in built  # every group, escaped
+
+
+def test_counts_are_grouped_as_everywhere_else():
+    """One difference from the template: counts read "1,200 licences" (common.text.plural),
+    as on every other page."""
+    big = Renewal(customer=company(1, "Big", waiting_orders=2, waiting_licences=1200), orders=[])
+    big.orders.append(OrderNotices(order(9, NOW + timedelta(days=3)), False, [], None))
+    assert "2 orders, 1,200 licences" in renewal_rows([big], NOW, 100_000)
